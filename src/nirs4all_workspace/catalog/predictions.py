@@ -1,0 +1,326 @@
+"""Predictions: the split Parquet catalog of every prediction in a workspace.
+
+``catalog/predictions_meta.parquet`` holds ids, identity and scores (small,
+filtered and sorted in milliseconds); ``catalog/predictions_data.parquet``
+holds the arrays, read only for the ids asked for. Appends never rewrite
+either file: each append writes one fragment pair under ``catalog/_fragments/``
+(data first, then meta, each atomically), which every reader includes.
+:meth:`Predictions.compact` folds the fragments into the two files.
+
+A crash during compaction cannot duplicate rows: the new meta file records the
+fragments it folded in (Parquet key-value metadata ``nirs4all.compacted``),
+and readers skip those until they are deleted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pyarrow.parquet as pq
+
+from ..engines.base import METRIC_DIRECTIONS
+from ..errors import InputError, IntegrityError
+from ..workspace.atomic import atomic_write_with
+from ..workspace.identity import new_id
+from ..workspace.layout import WorkspaceLayout
+from ..workspace.locking import FileLock
+from .schema import DATA_SCHEMA, META_SCHEMA, metric_columns
+
+COMPACTED_KEY = "nirs4all.compacted"
+META_SUFFIX = ".meta.parquet"
+DATA_SUFFIX = ".data.parquet"
+DATA_ROW_GROUP = 512
+_SUFFIX = {"meta": META_SUFFIX, "data": DATA_SUFFIX}
+
+
+@dataclass(frozen=True)
+class CompactionReport:
+    fragments: int
+    rows: int
+    meta_rows_total: int
+
+
+def _meta_frame(rows: Sequence[dict[str, Any]]) -> pl.DataFrame:
+    metric_names = sorted({k for row in rows for k in row if k not in META_SCHEMA})
+    schema = dict(META_SCHEMA) | {m: pl.Float64() for m in metric_names}
+    return pl.DataFrame(list(rows), schema=schema)
+
+
+def _data_frame(rows: Sequence[dict[str, Any]]) -> pl.DataFrame:
+    return pl.DataFrame(list(rows), schema=DATA_SCHEMA)
+
+
+def direction_of(metric: str) -> str:
+    """``min`` or ``max`` for a known metric; InputError for an unknown one."""
+    try:
+        return METRIC_DIRECTIONS[metric]
+    except KeyError:
+        known = ", ".join(sorted(METRIC_DIRECTIONS))
+        raise InputError(f"unknown metric {metric!r}; known metrics: {known}") from None
+
+
+class Predictions:
+    """Reads and appends the catalog of one workspace."""
+
+    def __init__(self, layout: WorkspaceLayout) -> None:
+        self.layout = layout
+
+    # -- writing -----------------------------------------------------------
+    def append(self, meta_rows: Sequence[dict[str, Any]], data_rows: Sequence[dict[str, Any]]) -> str:
+        """Append rows as one new fragment pair; returns the fragment id.
+
+        Cost does not depend on the catalog's size. Data lands before meta, so a
+        meta row never points at arrays that are not there.
+        """
+        if not meta_rows:
+            return ""
+        fragments = self.layout.catalog_fragments_dir
+        fragments.mkdir(parents=True, exist_ok=True)
+        fragment_id = new_id()
+        data = _data_frame(data_rows)
+        meta = _meta_frame(meta_rows)
+        atomic_write_with(
+            fragments / f"{fragment_id}{DATA_SUFFIX}", lambda p: data.write_parquet(p, statistics=False)
+        )
+        atomic_write_with(
+            fragments / f"{fragment_id}{META_SUFFIX}", lambda p: meta.write_parquet(p, statistics=False)
+        )
+        return fragment_id
+
+    # -- fragments ---------------------------------------------------------
+    def _main(self, kind: str) -> Path:
+        return self.layout.catalog_meta if kind == "meta" else self.layout.catalog_data
+
+    def _compacted_ids(self, kind: str) -> set[str]:
+        """Fragments already folded into the main ``kind`` file (its Parquet metadata)."""
+        path = self._main(kind)
+        if not path.exists():
+            return set()
+        try:
+            metadata = pq.read_metadata(path).metadata or {}
+        except Exception as exc:
+            raise IntegrityError(
+                f"catalog file {path} is corrupt ({exc}); run 'nirs4all catalog rebuild'"
+            ) from None
+        raw = metadata.get(COMPACTED_KEY.encode())
+        return set(json.loads(raw)) if raw else set()
+
+    def fragment_ids(self, kind: str = "meta", include_compacted: bool = False) -> list[str]:
+        """Ids of the ``kind`` fragments that readers include (time-ordered)."""
+        folder = self.layout.catalog_fragments_dir
+        if not folder.is_dir():
+            return []
+        suffix = _SUFFIX[kind]
+        ids = sorted(p.name[: -len(suffix)] for p in folder.glob(f"*{suffix}"))
+        if include_compacted:
+            return ids
+        done = self._compacted_ids(kind)
+        return [i for i in ids if i not in done]
+
+    def _paths(self, kind: str) -> list[Path]:
+        main = self._main(kind)
+        paths = [main] if main.exists() else []
+        folder = self.layout.catalog_fragments_dir
+        paths += [folder / f"{i}{_SUFFIX[kind]}" for i in self.fragment_ids(kind)]
+        return paths
+
+    # -- reading -----------------------------------------------------------
+    def scan(self) -> pl.LazyFrame:
+        """Lazy view of every meta row (main file + fragments)."""
+        paths = self._paths("meta")
+        if not paths:
+            return pl.LazyFrame(schema=META_SCHEMA)
+        frames = []
+        for path in paths:
+            try:
+                frames.append(pl.scan_parquet(path))
+            except Exception as exc:  # polars raises several types for a bad footer
+                raise IntegrityError(
+                    f"catalog file {path} is corrupt ({type(exc).__name__}); run 'nirs4all catalog rebuild'"
+                ) from None
+        if len(frames) == 1:
+            return frames[0]
+        return pl.concat(frames, how="diagonal_relaxed")
+
+    def scan_data(self) -> pl.LazyFrame:
+        """Lazy view of every data row (main file + fragments)."""
+        paths = self._paths("data")
+        if not paths:
+            return pl.LazyFrame(schema=DATA_SCHEMA)
+        return pl.concat([pl.scan_parquet(p) for p in paths], how="vertical_relaxed")
+
+    def collect(self, frame: pl.LazyFrame) -> pl.DataFrame:
+        """Collect a query, turning a corrupt file into a clear IntegrityError."""
+        try:
+            return frame.collect()
+        except (pl.exceptions.ComputeError, OSError) as exc:
+            raise IntegrityError(
+                f"the catalog in {self.layout.catalog_dir} could not be read ({exc}); "
+                "run 'nirs4all workspace verify' or 'nirs4all catalog rebuild'"
+            ) from None
+
+    def count(self) -> int:
+        return int(self.collect(self.scan().select(pl.len())).item())
+
+    def frame(
+        self,
+        dataset: str | None = None,
+        partition: str | None = None,
+        status: str | None = None,
+        fold: bool | None = False,
+    ) -> pl.DataFrame:
+        """Meta rows, filtered; by default only whole-partition rows (no per-fold rows)."""
+        return self.collect(self._filtered(dataset, partition, status, fold))
+
+    def _filtered(
+        self, dataset: str | None, partition: str | None, status: str | None, fold: bool | None
+    ) -> pl.LazyFrame:
+        frame = self.scan()
+        if dataset is not None:
+            frame = frame.filter(pl.col("dataset") == dataset)
+        if partition is not None:
+            frame = frame.filter(pl.col("partition") == partition)
+        if status is not None:
+            frame = frame.filter(pl.col("status") == status)
+        if fold is False:
+            frame = frame.filter(pl.col("fold").is_null())
+        elif fold is True:
+            frame = frame.filter(pl.col("fold").is_not_null())
+        return frame
+
+    def default_metric(self, dataset: str | None = None) -> str:
+        """``rmse`` for regression, ``accuracy`` for classification (by the dataset's rows)."""
+        frame = self.scan()
+        if dataset is not None:
+            frame = frame.filter(pl.col("dataset") == dataset)
+        tasks = self.collect(frame.select(pl.col("task").drop_nulls().unique()))["task"].to_list()
+        return "accuracy" if tasks == ["classification"] else "rmse"
+
+    def top(
+        self,
+        n: int = 10,
+        metric: str | None = None,
+        partition: str = "val",
+        dataset: str | None = None,
+        where: pl.Expr | None = None,
+        descending: bool | None = None,
+    ) -> pl.DataFrame:
+        """The ``n`` best completed predictions by ``metric`` on ``partition``."""
+        metric = metric or self.default_metric(dataset)
+        if descending is None:
+            descending = direction_of(metric) == "max"
+        frame = self._filtered(dataset, partition, "completed", fold=False)
+        if where is not None:
+            frame = frame.filter(where)
+        schema = self.collect(frame.head(0)).columns
+        if metric not in schema:
+            known = ", ".join(metric_columns(schema)) or "none yet"
+            raise InputError(f"no metric {metric!r} in the catalog; metrics are: {known}")
+        frame = frame.filter(pl.col(metric).is_not_null() & pl.col(metric).is_not_nan())
+        return self.collect(frame.sort(metric, descending=descending, nulls_last=True).head(n))
+
+    def best(self, dataset: str, metric: str | None = None, partition: str = "val") -> dict[str, Any] | None:
+        """The best completed prediction row of ``dataset`` (None if it has none)."""
+        rows = self.top(1, metric=metric, partition=partition, dataset=dataset)
+        return rows.row(0, named=True) if rows.height else None
+
+    def best_per_dataset(self, metric: str | None = None, partition: str = "val") -> pl.DataFrame:
+        """One row per dataset: its best completed prediction."""
+        frames = []
+        datasets = self.collect(self.scan().select(pl.col("dataset").unique().sort()))["dataset"]
+        for dataset in datasets.to_list():
+            best = self.top(1, metric=metric, partition=partition, dataset=dataset)
+            if best.height:
+                frames.append(best)
+        return pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame(schema=META_SCHEMA)
+
+    def arrays(self, prediction_ids: Iterable[str]) -> pl.DataFrame:
+        """The arrays of the given predictions only (other row groups are skipped)."""
+        ids = list(prediction_ids)
+        if not ids:
+            return pl.DataFrame(schema=DATA_SCHEMA)
+        query = self.scan_data().filter(pl.col("prediction_id").is_in(ids))
+        return self.collect(query).unique("prediction_id", keep="first", maintain_order=True)
+
+    def query(self, sql: str) -> pl.DataFrame:
+        """Run polars SQL over the meta rows, registered as table ``predictions``."""
+        context = pl.SQLContext(predictions=self.scan(), eager=False)
+        try:
+            result = context.execute(sql)
+        except (
+            pl.exceptions.SQLInterfaceError,
+            pl.exceptions.SQLSyntaxError,
+            pl.exceptions.ColumnNotFoundError,
+            pl.exceptions.InvalidOperationError,
+        ) as exc:
+            raise InputError(f"bad SQL query: {str(exc).splitlines()[0]}") from None
+        try:
+            return result.collect()
+        except (
+            pl.exceptions.ColumnNotFoundError,
+            pl.exceptions.InvalidOperationError,
+            pl.exceptions.SQLInterfaceError,
+            pl.exceptions.SchemaError,
+        ) as exc:
+            raise InputError(f"bad SQL query: {str(exc).splitlines()[0]}") from None
+
+    # -- compaction --------------------------------------------------------
+    def compact(self) -> CompactionReport:
+        """Fold every fragment into the two main files (under the catalog lock).
+
+        Data is folded before meta; each main file records the fragments it
+        holds, so a crash at any point leaves readers with each row exactly once.
+        """
+        with FileLock(self.layout.catalog_lock):
+            folded = self._fold("data")
+            meta_folded, meta_total = self._fold_meta()
+            self.remove_compacted_fragments()
+        return CompactionReport(fragments=len(folded), rows=meta_folded, meta_rows_total=meta_total)
+
+    def _fold(self, kind: str) -> list[str]:
+        done = self._compacted_ids(kind)
+        ids = [i for i in self.fragment_ids(kind, include_compacted=True) if i not in done]
+        if not ids:
+            return []
+        folder = self.layout.catalog_fragments_dir
+        main = self._main(kind)
+        parts = ([main] if main.exists() else []) + [folder / f"{i}{_SUFFIX[kind]}" for i in ids]
+        how = "vertical_relaxed" if kind == "data" else "diagonal_relaxed"
+        frame = pl.concat([pl.scan_parquet(p) for p in parts], how=how).collect()
+        still_there = {i for i in done if (folder / f"{i}{_SUFFIX[kind]}").exists()}
+        marker = json.dumps(sorted(still_there | set(ids)))
+        row_group = DATA_ROW_GROUP if kind == "data" else None
+        atomic_write_with(
+            main,
+            lambda p: frame.write_parquet(p, row_group_size=row_group, metadata={COMPACTED_KEY: marker}),
+        )
+        return ids
+
+    def _fold_meta(self) -> tuple[int, int]:
+        before = self._main_rows("meta")
+        if not self._fold("meta"):
+            return 0, self.count()
+        after = self._main_rows("meta")
+        return after - before, after
+
+    def _main_rows(self, kind: str) -> int:
+        main = self._main(kind)
+        return pq.read_metadata(main).num_rows if main.exists() else 0
+
+    def remove_compacted_fragments(self) -> int:
+        """Delete fragment pairs folded into both main files; returns how many."""
+        folder = self.layout.catalog_fragments_dir
+        both = self._compacted_ids("meta") & self._compacted_ids("data")
+        removed = 0
+        for fragment in sorted(both):
+            for suffix in (META_SUFFIX, DATA_SUFFIX):
+                with contextlib.suppress(FileNotFoundError):
+                    (folder / f"{fragment}{suffix}").unlink()
+                    removed += suffix == META_SUFFIX
+        return removed

@@ -1,0 +1,114 @@
+"""``nirs4all catalog ...``: queries over every prediction of the workspace."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from .options import JsonOption, WorkspaceOption
+from .render import console, print_json, rows_json, table
+
+app = typer.Typer(
+    help="Query the catalog of predictions (Parquet, survives deleted runs).", no_args_is_help=True
+)
+
+_BASE = ["dataset", "pipeline_number", "pipeline_folder", "model", "preprocessing", "partition"]
+
+
+def _metric_columns(frame) -> list[str]:
+    from ..catalog.schema import metric_columns
+
+    return [c for c in metric_columns(frame.columns) if frame[c].null_count() < frame.height]
+
+
+@app.command("list")
+def list_predictions(
+    dataset: Annotated[str | None, typer.Option(help="Only this dataset.")] = None,
+    sort: Annotated[str | None, typer.Option(help="Metric to sort by (best first), e.g. rmse or r2.")] = None,
+    top: Annotated[int, typer.Option(help="How many rows.")] = 20,
+    partition: Annotated[str, typer.Option(help="train, val or test.")] = "val",
+    json_output: JsonOption = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """The best predictions by a metric, across datasets or for one."""
+    from ..workspace.workspace import Workspace
+
+    ws = Workspace.open(workspace, create=False)
+    frame = ws.predictions.top(top, metric=sort, partition=partition, dataset=dataset)
+    if json_output:
+        print_json(rows_json(frame.to_dicts()))
+        return
+    columns = _BASE + _metric_columns(frame)
+    rows = [[row[c] for c in columns] for row in frame.select(columns).iter_rows(named=True)]
+    headers = ["dataset", "#", "pipeline", "model", "preprocessing", "partition", *columns[len(_BASE) :]]
+    console().print(table(f"catalog: top {frame.height} ({partition})", headers, rows))
+
+
+@app.command("best")
+def best_prediction(
+    dataset: Annotated[str, typer.Argument(help="Dataset name.")],
+    metric: Annotated[
+        str | None, typer.Option(help="Metric (default: rmse, or accuracy for classification).")
+    ] = None,
+    partition: Annotated[str, typer.Option(help="train, val or test.")] = "val",
+    json_output: JsonOption = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """The best completed pipeline of a dataset according to the catalog."""
+    from ..errors import PipelineNotFound
+    from ..workspace.workspace import Workspace
+
+    ws = Workspace.open(workspace, create=False)
+    chosen = metric or ws.predictions.default_metric(dataset)
+    row = ws.predictions.best(dataset, metric=chosen, partition=partition)
+    if row is None:
+        raise PipelineNotFound(f"the catalog has no completed prediction for dataset {dataset!r}")
+    if json_output:
+        print_json({"metric": chosen, "partition": partition, "score": row[chosen], **rows_json([row])[0]})
+        return
+    out = console()
+    rows = [
+        (key, row.get(key))
+        for key in (
+            "pipeline_folder",
+            "pipeline_number",
+            "model",
+            "preprocessing",
+            "session",
+            "path",
+            "created_at",
+        )
+    ]
+    rows.insert(0, (f"{partition} {chosen}", row[chosen]))
+    out.print(table(f"best of {dataset}", ["field", "value"], rows))
+
+
+@app.command("query")
+def query_predictions(
+    sql: Annotated[
+        str, typer.Argument(help='SQL over the table "predictions", e.g. "SELECT count(*) FROM predictions".')
+    ],
+    json_output: JsonOption = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Run SQL (polars dialect) over the prediction metadata."""
+    from ..workspace.workspace import Workspace
+
+    frame = Workspace.open(workspace, create=False).predictions.query(sql)
+    if json_output:
+        print_json(rows_json(frame.to_dicts()))
+        return
+    console().print(table(None, frame.columns, frame.rows()))
+
+
+@app.command("compact")
+def compact_catalog(workspace: WorkspaceOption = None) -> None:
+    """Fold the appended fragments into the two Parquet files."""
+    from ..workspace.workspace import Workspace
+
+    report = Workspace.open(workspace, create=False).predictions.compact()
+    console().print(
+        f"compacted {report.fragments} fragments ({report.rows} rows); "
+        f"catalog holds {report.meta_rows_total} rows"
+    )

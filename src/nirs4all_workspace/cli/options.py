@@ -1,0 +1,34 @@
+"""Options shared by every command."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..errors import InputError
+
+WorkspaceOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--workspace",
+        "-w",
+        help="Workspace folder (default: $NIRS4ALL_WORKSPACE, else ./workspace).",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_age(text: str) -> timedelta:
+    """``30d``, ``12h``, ``2w``... as a timedelta; InputError otherwise."""
+    match = _DURATION.match(text or "")
+    if not match:
+        raise InputError(f"age {text!r} is not a duration like 30d, 12h, 2w or 90m")
+    return timedelta(**{_UNITS[match[2]]: float(match[1])})

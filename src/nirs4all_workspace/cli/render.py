@@ -1,0 +1,70 @@
+"""Rendering for the CLI: rich tables for people, JSON for scripts."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+
+def console() -> Console:
+    return Console(soft_wrap=False)
+
+
+def error_console() -> Console:
+    return Console(stderr=True, soft_wrap=True, highlight=False)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def print_json(payload: Any) -> None:
+    """Print JSON to standard output (no colours, no wrapping), for scripts."""
+    text = json.dumps(payload, default=_plain, indent=2, allow_nan=False)
+    print(text)  # noqa: T201 - plain stdout is the point: rich would wrap and colour it
+
+
+def rows_json(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: _plain(v) for k, v in row.items()} for row in rows]
+
+
+def format_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return ""
+        return f"{value:.4g}" if abs(value) < 1e5 else f"{value:.3e}"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    return str(value)
+
+
+def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:
+    """A table in the CLI's one light style."""
+    result = Table(title=title, header_style="bold cyan", title_justify="left", expand=False)
+    for column in columns:
+        numeric = column in {"#", "rmse", "mae", "r2", "rpd", "accuracy", "balanced_accuracy", "f1"}
+        result.add_column(column, justify="right" if numeric else "left", overflow="fold")
+    for row in rows:
+        result.add_row(*(format_cell(v) for v in row))
+    return result
+
+
+def human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} TB"

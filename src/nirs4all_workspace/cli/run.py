@@ -1,0 +1,183 @@
+"""``nirs4all run``: a grid search on one or more datasets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ..errors import InputError
+from .options import JsonOption, WorkspaceOption
+from .render import console, error_console, print_json, table
+
+
+def run(
+    dataset: Annotated[
+        list[Path] | None,
+        typer.Option("--dataset", "-d", help="CSV/Parquet file or Xcal/Ycal folder; repeat for several."),
+    ] = None,
+    pipeline: Annotated[
+        list[str] | None,
+        typer.Option("--pipeline", "-p", help="Pipeline config (YAML/JSON) or library template; repeatable."),
+    ] = None,
+    session: Annotated[str | None, typer.Option(help="Session name (default: the start time).")] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Pipelines run in parallel (-1: all cores).")] = 1,
+    metric: Annotated[
+        str | None, typer.Option(help="Metric that picks the best, e.g. rmse, r2, accuracy, test_rmse.")
+    ] = None,
+    target: Annotated[
+        str | None, typer.Option(help="Target column of a CSV/Parquet dataset (default: last).")
+    ] = None,
+    task: Annotated[
+        str | None, typer.Option(help="regression or classification (default: from the target).")
+    ] = None,
+    engine: Annotated[str, typer.Option(help="Engine that expands and executes pipelines.")] = "sklearn",
+    top: Annotated[int, typer.Option(help="Rows of the final table.")] = 10,
+    json_output: JsonOption = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Run every pipeline variant on each dataset and store the results.
+
+    With no --dataset and no --pipeline: the built-in demo dataset and demo grid.
+    """
+    from ..configs import load_pipeline
+    from ..engines.registry import get_engine
+    from ..experiment import run_experiment
+    from ..workspace.layout import WorkspaceLayout, validate_name
+    from ..workspace.workspace import Workspace, resolve_root
+
+    if task not in (None, "regression", "classification"):
+        raise InputError(f"--task must be regression or classification, not {task!r}")
+    if top < 1:
+        raise InputError("--top must be at least 1")
+    layout = WorkspaceLayout(resolve_root(workspace))
+    runner = get_engine(engine)
+    # Everything is read and validated before the workspace is touched.
+    if dataset:
+        datasets = [runner.load_dataset(Path(p), target=target, task=task) for p in dataset]
+    else:
+        datasets = [runner.demo_dataset()]
+    for data in datasets:
+        validate_name(data.name)
+    if pipeline:
+        configs = [load_pipeline(ref, layout) for ref in pipeline]
+    else:
+        configs = [(runner.default_config(), "default")]
+    specs = [spec for config, _ in configs for spec in runner.expand(config)]
+    if not specs:
+        raise InputError("the pipeline configuration expands to no pipeline")
+    config_record: Any = configs[0][0] if len(configs) == 1 else [c for c, _ in configs]
+
+    ws = Workspace.open(layout.root)
+    reports = []
+    for data in datasets:
+        reports.append(
+            _run_one(ws, runner, data, config_record, specs, session, jobs, metric, run_experiment)
+        )
+    if json_output:
+        print_json({"workspace": str(ws.root), "runs": [_report_json(ws, r, top) for r in reports]})
+        return
+    out = console()
+    for report in reports:
+        _print_report(out, ws, report, top)
+
+
+def _run_one(ws, runner, data, config, specs, session, jobs, metric, run_experiment):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[last]}"),
+        console=error_console(),
+        transient=False,
+    ) as bar:
+        task_id = bar.add_task(f"{data.name}", total=len(specs), last="")
+
+        def advance(saved, done, total):  # noqa: ARG001
+            bar.update(task_id, completed=done, last=saved.handle.folder)
+
+        return run_experiment(
+            ws,
+            runner,
+            data,
+            config,
+            specs=specs,
+            session=session,
+            n_jobs=jobs,
+            metric=metric,
+            progress=advance,
+        )
+
+
+def _ranked(report, top):
+    """The ``top`` pipelines of this session by the session's metric."""
+    partition = report.partition
+    scored = [s for s in report.saved if s.score(report.metric, partition) is not None]
+    scored.sort(key=lambda s: s.score(report.metric, partition), reverse=report.direction == "max")
+    return scored[:top], partition
+
+
+def _report_json(ws, report, top) -> dict[str, Any]:
+    ranked, partition = _ranked(report, top)
+    best = report.best
+    return {
+        "dataset": report.dataset,
+        "session": report.session,
+        "metric": report.metric,
+        "partition": partition,
+        "direction": report.direction,
+        "pipelines": report.summary.pipelines,
+        "completed": report.summary.completed,
+        "failed": report.summary.failed,
+        "duration_s": report.summary.duration_s,
+        "best": None
+        if best is None
+        else {
+            "folder": best.folder,
+            "number": best.number,
+            "score": best.score,
+            "file": str(ws.layout.best_csv(report.dataset, best.folder)),
+        },
+        "top": [
+            {
+                "folder": s.handle.folder,
+                "model": s.record["model"],
+                "preprocessing": s.record["preprocessing"],
+                "score": s.score(report.metric, partition),
+                "status": s.status,
+            }
+            for s in ranked
+        ],
+    }
+
+
+def _print_report(out, ws, report, top) -> None:
+    ranked, partition = _ranked(report, top)
+    label = f"{partition} {report.metric}"
+    rows = [
+        (
+            s.handle.number,
+            s.handle.folder,
+            s.record["model"],
+            s.record["preprocessing"],
+            s.score(report.metric, partition),
+            s.metrics.get("test", {}).get(report.metric),
+        )
+        for s in ranked
+    ]
+    title = (
+        f"{report.dataset}: top {len(rows)} of {report.summary.pipelines} pipelines by {label} "
+        f"({report.summary.completed} completed, {report.summary.failed} failed, "
+        f"{report.summary.duration_s:.1f} s)"
+    )
+    out.print(table(title, ["#", "pipeline", "model", "preprocessing", label, f"test {report.metric}"], rows))
+    if report.best is not None:
+        best_file = ws.layout.best_csv(report.dataset, report.best.folder)
+        out.print(f"best: [bold]{report.best.folder}[/] ({label} = {report.best.score:.4g})")
+        out.print(f"best predictions: {best_file}")
+    for error in report.summary.errors[:5]:
+        out.print(f"[red]failed[/] {error['folder']}: {error['error']}")

@@ -1,0 +1,65 @@
+"""The exceptions raised by nirs4all-workspace.
+
+Every error the library raises on purpose derives from one root, so callers
+(and the CLI's single error-to-exit-code place) catch one class::
+
+    WorkspaceError                  root; exit status 1 in the CLI
+     +-- InputError                 bad input from the user; exit status 2
+     |    +-- DatasetError          unreadable file, unknown column, NaN target...
+     |    +-- ConfigError           unparseable config, unknown class path, bad generator
+     |    +-- InvalidNameError      a dataset, session or pipeline name that is unsafe
+     |    +-- PipelineNotFound      DATASET/PIPELINE does not resolve
+     +-- IntegrityError             a digest or a file on disk is not what it should be
+     +-- EngineError                an engine is not installed or broke its contract
+
+Messages name the thing, the path and what to do.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigError",
+    "DatasetError",
+    "EngineError",
+    "InputError",
+    "IntegrityError",
+    "InvalidNameError",
+    "PipelineNotFound",
+    "WorkspaceError",
+]
+
+
+class WorkspaceError(Exception):
+    """Root of every error raised on purpose by nirs4all-workspace."""
+
+    exit_code = 1
+
+
+class InputError(WorkspaceError):
+    """The user gave something the tool cannot accept."""
+
+    exit_code = 2
+
+
+class DatasetError(InputError):
+    """A dataset cannot be read or is not usable as it is."""
+
+
+class ConfigError(InputError):
+    """A pipeline configuration cannot be parsed or expanded."""
+
+
+class InvalidNameError(InputError):
+    """A dataset, session or pipeline name is unsafe (e.g. would escape the workspace)."""
+
+
+class PipelineNotFound(InputError):  # noqa: N818 - reads as the user's problem, like FileNotFoundError
+    """A DATASET/PIPELINE reference does not match any pipeline folder."""
+
+
+class IntegrityError(WorkspaceError):
+    """A stored file does not match its recorded digest, or is corrupt."""
+
+
+class EngineError(WorkspaceError):
+    """An engine is missing or did not keep its side of the interface."""

@@ -1,0 +1,225 @@
+"""Running a grid search: expand, execute (in parallel), save, catalog, keep the best.
+
+This is the library behind ``nirs4all run``. The engine executes; pipelines run
+in worker processes with ``n_jobs > 1`` (joblib, loky) and serialize their
+fitted objects there; the calling process alone writes, in the order of the
+expansion, so numbering follows the grid and ``-j 2`` stores the same results
+as ``-j 1``. Catalog rows are appended in batches (one fragment per batch).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from .engines.base import METRIC_DIRECTIONS, PipelineResult, PipelineSpec
+from .errors import InputError
+from .workspace.artifacts import SerializedArtifact, serialize
+from .workspace.best import BestResult
+from .workspace.layout import validate_name
+from .workspace.saver import SavedPipeline
+from .workspace.sessions import SessionSummary
+from .workspace.workspace import Workspace
+
+CATALOG_BATCH_PIPELINES = 64
+CATALOG_BATCH_SECONDS = 2.0
+AUTO_COMPACT_FRAGMENTS = 64
+
+ProgressCallback = Callable[[SavedPipeline, int, int], None]
+
+
+@dataclass
+class ExperimentReport:
+    """Outcome of one session on one dataset."""
+
+    dataset: str
+    session: str
+    metric: str
+    direction: str
+    partition: str
+    summary: SessionSummary
+    saved: list[SavedPipeline] = field(default_factory=list)
+    best: BestResult | None = None
+
+
+def default_session_name() -> str:
+    return datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+
+
+def resolve_metric(engine: Any, task: str, metric: str | None) -> tuple[str, str, str]:
+    """(metric, direction, partition) from ``--metric`` (e.g. ``r2`` or ``test_rmse``)."""
+    if not metric:
+        name, direction = engine.default_metric(task)
+        return name, direction, "val"
+    partition = "val"
+    for prefix in ("train_", "val_", "test_"):
+        if metric.startswith(prefix):
+            partition, metric = prefix[:-1], metric[len(prefix) :]
+            break
+    directions = {**METRIC_DIRECTIONS, **getattr(engine, "metric_directions", {})}
+    if metric not in directions:
+        raise InputError(f"unknown metric {metric!r}; choose one of: {', '.join(sorted(directions))}")
+    return metric, directions[metric], partition
+
+
+def _engine_versions(engine: Any) -> dict[str, str]:
+    versions = {}
+    for package in getattr(engine, "packages", ("scikit-learn", "numpy")):
+        try:
+            versions[package] = version(package)
+        except PackageNotFoundError:
+            continue
+    return versions
+
+
+def execute_and_serialize(
+    engine: Any, spec: PipelineSpec, dataset: Any
+) -> tuple[PipelineResult, list[SerializedArtifact]]:
+    """Run one pipeline; a raising pipeline becomes a failed result (runs in workers)."""
+    start = time.perf_counter()
+    try:
+        result = engine.execute(spec, dataset)
+    except Exception as exc:  # any failure of a pipeline is recorded, the run goes on
+        task = getattr(dataset, "task", "unknown")
+        return PipelineResult.failure(exc, task=task, duration_s=time.perf_counter() - start), []
+    artifacts = [serialize(f.step, f.operator, f.obj) for f in result.fitted]
+    result.fitted = []  # only bytes travel back from a worker
+    return result, artifacts
+
+
+def _results(
+    engine: Any, specs: list[PipelineSpec], dataset: Any, n_jobs: int
+) -> Iterator[tuple[PipelineSpec, tuple[PipelineResult, list[SerializedArtifact]]]]:
+    if n_jobs == 1 or len(specs) == 1:
+        for spec in specs:
+            yield spec, execute_and_serialize(engine, spec, dataset)
+        return
+    from joblib import Parallel, delayed
+
+    parallel = Parallel(n_jobs=n_jobs, backend="loky", return_as="generator")
+    outputs = parallel(delayed(execute_and_serialize)(engine, spec, dataset) for spec in specs)
+    yield from zip(specs, outputs, strict=True)
+
+
+class _CatalogBatch:
+    """Collects catalog rows and appends them as one fragment per batch."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+        self.meta: list[dict[str, Any]] = []
+        self.data: list[dict[str, Any]] = []
+        self.pipelines = 0
+        self.since = time.monotonic()
+
+    def add(self, saved: SavedPipeline) -> None:
+        self.meta.extend(saved.meta_rows)
+        self.data.extend(saved.data_rows)
+        self.pipelines += 1
+        if self.pipelines >= CATALOG_BATCH_PIPELINES or time.monotonic() - self.since > CATALOG_BATCH_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.meta:
+            self.workspace.predictions.append(self.meta, self.data)
+        self.meta, self.data, self.pipelines, self.since = [], [], 0, time.monotonic()
+
+
+def run_experiment(
+    workspace: Workspace,
+    engine: Any,
+    dataset: Any,
+    config: Mapping[str, Any] | list[Any],
+    *,
+    session: str | None = None,
+    n_jobs: int = 1,
+    metric: str | None = None,
+    specs: list[PipelineSpec] | None = None,
+    progress: ProgressCallback | None = None,
+) -> ExperimentReport:
+    """Run every variant of ``config`` on ``dataset`` and store the results.
+
+    The configuration is expanded (and validated) before anything is written,
+    so a bad configuration leaves the workspace untouched. Raises InputError
+    for a bad session name, metric or ``n_jobs``.
+    """
+    if n_jobs == 0 or n_jobs < -1:
+        raise InputError(f"-j must be a positive number of processes (or -1 for all cores), not {n_jobs}")
+    dataset_name = validate_name(dataset.name)
+    session = validate_name(session or default_session_name(), "session")
+    task = getattr(dataset, "task", "regression")
+    metric_name, direction, partition = resolve_metric(engine, task, metric)
+    specs = specs if specs is not None else engine.expand(config)
+    versions = _engine_versions(engine)
+
+    workspace.sessions.begin(
+        dataset_name,
+        session,
+        {
+            "engine": engine.name,
+            "source": str(getattr(dataset, "source", "")),
+            "config": config,
+            "n_variants": len(specs),
+            "metric": metric_name,
+            "partition": partition,
+            "direction": direction,
+            "n_jobs": n_jobs,
+        },
+    )
+    summary = SessionSummary(session=session, started_at=datetime.now(UTC).isoformat())
+    report = ExperimentReport(dataset_name, session, metric_name, direction, partition, summary)
+    batch = _CatalogBatch(workspace)
+    start = time.perf_counter()
+    try:
+        for done, (spec, (result, artifacts)) in enumerate(_results(engine, specs, dataset, n_jobs), 1):
+            saved = workspace.saver.save(
+                dataset_name,
+                spec,
+                result,
+                artifacts,
+                session=session,
+                engine=engine.name,
+                n_samples=getattr(dataset, "n_samples", None),
+                n_features=getattr(dataset, "n_features", None),
+                versions=versions,
+            )
+            batch.add(saved)
+            workspace.best.offer(dataset_name, saved, metric_name, direction, partition)
+            _count(summary, saved)
+            report.saved.append(saved)
+            if progress is not None:
+                progress(saved, done, len(specs))
+    except BaseException:
+        summary.interrupted = True
+        raise
+    finally:
+        batch.flush()
+        summary.duration_s = round(time.perf_counter() - start, 3)
+        summary.finished_at = datetime.now(UTC).isoformat()
+        report.best = workspace.best.current(dataset_name)
+        if report.best is not None:
+            summary.best = {
+                "folder": report.best.folder,
+                "metric": report.best.metric,
+                "partition": report.best.partition,
+                "score": report.best.score,
+            }
+        workspace.sessions.finish(dataset_name, summary)
+    if len(workspace.predictions.fragment_ids()) >= AUTO_COMPACT_FRAGMENTS:
+        workspace.predictions.compact()
+    return report
+
+
+def _count(summary: SessionSummary, saved: SavedPipeline) -> None:
+    summary.pipelines += 1
+    number = saved.handle.number
+    summary.first_number = number if summary.first_number is None else min(summary.first_number, number)
+    summary.last_number = number if summary.last_number is None else max(summary.last_number, number)
+    if saved.status == "completed":
+        summary.completed += 1
+    else:
+        summary.failed += 1
+        summary.errors.append({"folder": saved.handle.folder, "error": saved.record.get("error")})

@@ -1,0 +1,247 @@
+"""Every path of the workspace layout, and nothing else.
+
+This is the only module that joins path strings for the workspace (SPEC.md,
+"Layout on disk"); everything else asks it. Names that end up on disk are
+validated here so that no user input can escape the workspace root.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import InvalidNameError
+
+FORMAT_VERSION = 1
+
+_PIPELINE_FOLDER = re.compile(r"^(?P<number>\d{4,})_(?:(?P<name>.+)_)?(?P<hash>[0-9a-f]{6,64})$")
+_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
+_FORBIDDEN_CHARS = set('/\\<>:"|?*\x00')
+MAX_NAME_LENGTH = 100
+TRAINED_TYPES = ("filtered", "pipeline", "fullrun")
+
+
+def validate_name(name: str, kind: str = "dataset") -> str:
+    """Return ``name`` if it is safe as one folder or file name, else raise.
+
+    Raises :class:`InvalidNameError` for empty names, path separators, NUL and
+    control characters, ``.``/``..``, a leading ``_`` or ``.`` (reserved for
+    internal files), Windows reserved device names and names over 100 characters.
+    """
+    problem = None
+    if not isinstance(name, str) or not name.strip():
+        problem = "is empty"
+    elif any(ch in _FORBIDDEN_CHARS or ord(ch) < 32 for ch in name):
+        problem = "contains a path separator, NUL, control or reserved character"
+    elif name in (".", "..") or ".." in name:
+        problem = "contains '..'"
+    elif name[0] in "._":
+        problem = "starts with '.' or '_' (reserved for internal files)"
+    elif name.split(".", maxsplit=1)[0].lower() in _RESERVED:
+        problem = "is a reserved device name"
+    elif len(name) > MAX_NAME_LENGTH:
+        problem = f"is longer than {MAX_NAME_LENGTH} characters"
+    elif name != name.strip():
+        problem = "starts or ends with white space"
+    if problem:
+        raise InvalidNameError(f"{kind} name {name!r} {problem}; choose a plain file name")
+    return name
+
+
+def slugify(text: str, max_length: int = 40) -> str:
+    """Lower-case ``text`` into ``[a-z0-9-.]`` for use inside a folder name."""
+    slug = re.sub(r"[^a-z0-9.]+", "-", text.lower()).strip("-.")
+    return slug[:max_length].rstrip("-.")
+
+
+def format_number(number: int) -> str:
+    """Four digits, growing to five and more past 9999."""
+    return f"{number:04d}"
+
+
+def pipeline_folder_name(number: int, name: str | None, short_hash: str) -> str:
+    """``NNNN_<name>_<hash>`` (or ``NNNN_<hash>`` without a name)."""
+    slug = slugify(name) if name else ""
+    return f"{format_number(number)}_{slug}_{short_hash}" if slug else f"{format_number(number)}_{short_hash}"
+
+
+@dataclass(frozen=True)
+class PipelineFolderName:
+    """The three parts of a pipeline folder name."""
+
+    number: int
+    name: str | None
+    short_hash: str
+    folder: str
+
+
+def parse_pipeline_folder(folder: str) -> PipelineFolderName | None:
+    """Split ``NNNN_<name>_<hash>`` into its parts; ``None`` if it is not one."""
+    match = _PIPELINE_FOLDER.match(folder)
+    if not match:
+        return None
+    return PipelineFolderName(
+        number=int(match["number"]), name=match["name"], short_hash=match["hash"], folder=folder
+    )
+
+
+@dataclass(frozen=True)
+class PipelinePaths:
+    """The files of one pipeline folder."""
+
+    dir: Path
+
+    @property
+    def folder(self) -> str:
+        return self.dir.name
+
+    @property
+    def pipeline_json(self) -> Path:
+        return self.dir / "pipeline.json"
+
+    @property
+    def manifest_yaml(self) -> Path:
+        return self.dir / "manifest.yaml"
+
+    @property
+    def metrics_json(self) -> Path:
+        return self.dir / "metrics.json"
+
+    @property
+    def predictions_csv(self) -> Path:
+        return self.dir / "predictions.csv"
+
+    @property
+    def outputs_dir(self) -> Path:
+        return self.dir / "outputs"
+
+    @property
+    def error_log(self) -> Path:
+        return self.dir / "error.log"
+
+
+class WorkspaceLayout:
+    """Maps workspace concepts to paths under one root."""
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root).expanduser().absolute()
+
+    # -- top level -------------------------------------------------------
+    @property
+    def workspace_json(self) -> Path:
+        return self.root / "workspace.json"
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.root / "runs"
+
+    # -- one dataset -----------------------------------------------------
+    def dataset_dir(self, dataset: str) -> Path:
+        return self.runs_dir / validate_name(dataset)
+
+    def state_dir(self, dataset: str) -> Path:
+        """Internal bookkeeping of a dataset: lock, numbering high-water mark, best."""
+        return self.dataset_dir(dataset) / "_state"
+
+    def dataset_lock(self, dataset: str) -> Path:
+        return self.state_dir(dataset) / "lock"
+
+    def high_water_file(self, dataset: str) -> Path:
+        return self.state_dir(dataset) / "high_water"
+
+    def best_state_file(self, dataset: str) -> Path:
+        return self.state_dir(dataset) / "best.json"
+
+    def binaries_dir(self, dataset: str) -> Path:
+        return self.dataset_dir(dataset) / "_binaries"
+
+    def binary_path(self, dataset: str, file_name: str) -> Path:
+        return self.binaries_dir(dataset) / validate_name(file_name, "binary")
+
+    def pipeline(self, dataset: str, folder: str) -> PipelinePaths:
+        if parse_pipeline_folder(folder) is None:
+            raise InvalidNameError(f"{folder!r} is not a pipeline folder name (NNNN_<name>_<hash>)")
+        return PipelinePaths(self.dataset_dir(dataset) / folder)
+
+    def best_csv(self, dataset: str, folder: str) -> Path:
+        return self.dataset_dir(dataset) / f"best_{folder}.csv"
+
+    def best_csv_files(self, dataset: str) -> list[Path]:
+        return sorted(self.dataset_dir(dataset).glob("best_*.csv"))
+
+    def run_config_json(self, dataset: str) -> Path:
+        return self.dataset_dir(dataset) / "run_config.json"
+
+    def run_summary_json(self, dataset: str) -> Path:
+        return self.dataset_dir(dataset) / "run_summary.json"
+
+    def run_log(self, dataset: str) -> Path:
+        return self.dataset_dir(dataset) / "run.log"
+
+    # -- exports ---------------------------------------------------------
+    @property
+    def exports_dir(self) -> Path:
+        return self.root / "exports"
+
+    def export_dataset_dir(self, dataset: str) -> Path:
+        return self.exports_dir / validate_name(dataset)
+
+    def export_best_predictions(self, dataset: str, date: str, number: int, short_hash: str) -> Path:
+        name = f"{validate_name(dataset)}_{date}_{format_number(number)}_{short_hash}.csv"
+        return self.exports_dir / "best_predictions" / name
+
+    def session_report(self, dataset: str) -> Path:
+        return self.exports_dir / "session_reports" / f"{validate_name(dataset)}.html"
+
+    # -- library ---------------------------------------------------------
+    @property
+    def library_dir(self) -> Path:
+        return self.root / "library"
+
+    @property
+    def templates_dir(self) -> Path:
+        return self.library_dir / "templates"
+
+    def trained_dir(self, kind: str) -> Path:
+        if kind not in TRAINED_TYPES:
+            raise InvalidNameError(f"library type {kind!r} is not one of {', '.join(TRAINED_TYPES)}")
+        return self.library_dir / "trained" / kind
+
+    def trained_zip(self, kind: str, name: str) -> Path:
+        return self.trained_dir(kind) / f"{validate_name(name, 'library entry')}.zip"
+
+    # -- catalog ---------------------------------------------------------
+    @property
+    def catalog_dir(self) -> Path:
+        return self.root / "catalog"
+
+    @property
+    def catalog_meta(self) -> Path:
+        return self.catalog_dir / "predictions_meta.parquet"
+
+    @property
+    def catalog_data(self) -> Path:
+        return self.catalog_dir / "predictions_data.parquet"
+
+    @property
+    def catalog_fragments_dir(self) -> Path:
+        return self.catalog_dir / "_fragments"
+
+    @property
+    def catalog_lock(self) -> Path:
+        return self.catalog_dir / "_lock"
+
+    def catalog_archive_dir(self, kind: str) -> Path:
+        return self.catalog_dir / "archives" / kind
+
+    @property
+    def catalog_reports_dir(self) -> Path:
+        return self.catalog_dir / "reports"
+
+    # -- relative paths (stored in the catalog, portable across machines) --
+    def relative(self, path: Path) -> str:
+        return Path(path).absolute().relative_to(self.root).as_posix()
+
+    def absolute(self, relative: str) -> Path:
+        return self.root / relative

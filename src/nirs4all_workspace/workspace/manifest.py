@@ -1,0 +1,277 @@
+"""ManifestManager: pipeline identity, numbering and the two identity files.
+
+Numbers are allocated under the dataset's lock from a high-water mark kept in
+``runs/<dataset>/_state/high_water``: one more than the highest number ever
+allocated, so a number is never reused after a deletion, and parallel
+processes get distinct consecutive numbers. The folder is created, and its
+``manifest.yaml`` written, while the lock is held.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import yaml
+
+from .. import __version__
+from ..errors import IntegrityError, PipelineNotFound
+from .atomic import atomic_write_json, atomic_write_text
+from .identity import new_id, short_hash_for
+from .layout import (
+    PipelineFolderName,
+    PipelinePaths,
+    WorkspaceLayout,
+    parse_pipeline_folder,
+    pipeline_folder_name,
+)
+from .locking import FileLock
+
+_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+FINISHED_STATUSES = ("completed", "failed")
+
+
+def utc_now() -> str:
+    """Current UTC time as ISO 8601 with microseconds (sortable)."""
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+@dataclass(frozen=True)
+class PipelineHandle:
+    """Identity of one allocated pipeline folder."""
+
+    dataset: str
+    number: int
+    folder: str
+    pipeline_id: str
+    full_hash: str
+    short_hash: str
+    name: str | None
+    session: str
+    engine: str
+    created_at: str
+    paths: PipelinePaths
+
+    def manifest(self, versions: dict[str, str]) -> dict[str, Any]:
+        return {
+            "id": self.pipeline_id,
+            "number": self.number,
+            "folder": self.folder,
+            "name": self.name,
+            "hash": self.full_hash,
+            "short_hash": self.short_hash,
+            "dataset": self.dataset,
+            "session": self.session,
+            "engine": self.engine,
+            "created_at": self.created_at,
+            "versions": versions,
+        }
+
+
+def runtime_versions(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """Versions recorded in every manifest: ours, Python's and the engine's libraries."""
+    versions = {"nirs4all_workspace": __version__, "python": platform.python_version()}
+    versions.update(extra or {})
+    return versions
+
+
+class ManifestManager:
+    """Allocates numbered pipeline folders and reads and writes their identity files."""
+
+    def __init__(self, layout: WorkspaceLayout) -> None:
+        self.layout = layout
+        # dataset -> (size of hashes.tsv read so far, short -> full hash)
+        self._hash_cache: dict[str, tuple[int, dict[str, str]]] = {}
+
+    # -- allocation --------------------------------------------------------
+    def allocate(
+        self,
+        dataset: str,
+        full_hash: str,
+        name: str | None,
+        session: str,
+        engine: str,
+        versions: dict[str, str] | None = None,
+    ) -> PipelineHandle:
+        """Take the next number, create ``NNNN_<name>_<hash>/`` and write ``manifest.yaml``.
+
+        Safe against other processes allocating in the same dataset at once.
+        """
+        state = self.layout.state_dir(dataset)
+        state.mkdir(parents=True, exist_ok=True)
+        with FileLock(self.layout.dataset_lock(dataset)):
+            number = self._read_high_water(dataset) + 1
+            short = self._short_hash(dataset, full_hash)
+            folder = pipeline_folder_name(number, name, short)
+            paths = self.layout.pipeline(dataset, folder)
+            paths.dir.mkdir(parents=False, exist_ok=False)
+            atomic_write_text(self.layout.high_water_file(dataset), f"{number}\n")
+        handle = PipelineHandle(
+            dataset=dataset,
+            number=number,
+            folder=folder,
+            pipeline_id=new_id(),
+            full_hash=full_hash,
+            short_hash=short,
+            name=name,
+            session=session,
+            engine=engine,
+            created_at=utc_now(),
+            paths=paths,
+        )
+        self.write_manifest(handle, runtime_versions(versions))
+        return handle
+
+    def write_manifest(self, handle: PipelineHandle, versions: dict[str, str]) -> None:
+        text = yaml.dump(handle.manifest(versions), Dumper=_Dumper, sort_keys=False)
+        atomic_write_text(handle.paths.manifest_yaml, text)
+
+    def _read_high_water(self, dataset: str) -> int:
+        path = self.layout.high_water_file(dataset)
+        try:
+            return int(path.read_text().strip())
+        except FileNotFoundError:
+            # No mark yet (new dataset, or _state/ removed by hand): never go below a folder.
+            return max((p.number for p in self.list_folders(dataset)), default=0)
+        except ValueError:
+            raise IntegrityError(f"{path} is corrupt; run 'nirs4all workspace verify --repair'") from None
+
+    def high_water(self, dataset: str) -> int:
+        """Highest number ever allocated in ``dataset`` (0 for none)."""
+        return self._read_high_water(dataset)
+
+    def _short_hash(self, dataset: str, full_hash: str) -> str:
+        """Short hash for ``full_hash``; records new ones (called under the lock)."""
+        taken = self._known_hashes(dataset)
+        for short, full in taken.items():
+            if full == full_hash:
+                return short
+        short = short_hash_for(full_hash, taken)
+        path = self.layout.state_dir(dataset) / "hashes.tsv"
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, f"{short}\t{full_hash}\n".encode())
+        finally:
+            os.close(fd)
+        taken[short] = full_hash
+        return short
+
+    def _known_hashes(self, dataset: str) -> dict[str, str]:
+        path = self.layout.state_dir(dataset) / "hashes.tsv"
+        seen, table = self._hash_cache.get(dataset, (0, {}))
+        try:
+            size = path.stat().st_size
+        except FileNotFoundError:
+            size = 0
+        if size < seen:  # file replaced (repair): read it again from the start
+            seen, table = 0, {}
+        if size > seen:
+            with path.open("rb") as handle:
+                handle.seek(seen)
+                chunk = handle.read(size - seen)
+            # Only whole lines count: a line being appended right now is read next time.
+            complete = chunk[: chunk.rfind(b"\n") + 1]
+            for line in complete.decode().splitlines():
+                short, _, full = line.partition("\t")
+                if short and full:
+                    table[short] = full
+            seen += len(complete)
+        self._hash_cache[dataset] = (seen, table)
+        return table
+
+    # -- reading -----------------------------------------------------------
+    def datasets(self) -> list[str]:
+        """Dataset folders under ``runs/`` (internal ``_``/``.`` folders excluded)."""
+        runs = self.layout.runs_dir
+        if not runs.is_dir():
+            return []
+        return sorted(p.name for p in runs.iterdir() if p.is_dir() and p.name[0] not in "._")
+
+    def list_folders(self, dataset: str) -> list[PipelineFolderName]:
+        """Every pipeline folder of ``dataset``, by number (complete or not)."""
+        root = self.layout.dataset_dir(dataset)
+        if not root.is_dir():
+            return []
+        found = []
+        with os.scandir(root) as entries:
+            for entry in entries:
+                parsed = parse_pipeline_folder(entry.name)
+                if parsed is not None and entry.is_dir():
+                    found.append(parsed)
+        return sorted(found, key=lambda p: p.number)
+
+    def read_pipeline(self, dataset: str, folder: str) -> dict[str, Any]:
+        """The ``pipeline.json`` of a folder; IntegrityError if missing or unreadable."""
+        path = self.layout.pipeline(dataset, folder).pipeline_json
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise IntegrityError(f"{path} is missing: the pipeline is incomplete") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise IntegrityError(
+                f"{path} is corrupt ({exc}); run 'nirs4all workspace verify --repair'"
+            ) from None
+
+    def read_manifest(self, dataset: str, folder: str) -> dict[str, Any]:
+        path = self.layout.pipeline(dataset, folder).manifest_yaml
+        try:
+            return yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 - a SafeLoader
+        except (FileNotFoundError, yaml.YAMLError) as exc:
+            raise IntegrityError(f"{path} is missing or corrupt ({exc})") from None
+
+    def write_pipeline(self, handle: PipelineHandle, record: dict[str, Any]) -> None:
+        atomic_write_json(handle.paths.pipeline_json, record)
+
+    def status(self, dataset: str, folder: str) -> str:
+        """``completed``, ``failed``, or ``incomplete`` (no readable finished pipeline.json)."""
+        try:
+            status = self.read_pipeline(dataset, folder).get("status")
+        except IntegrityError:
+            return "incomplete"
+        return status if status in FINISHED_STATUSES else "incomplete"
+
+    def resolve(self, dataset: str, ref: str) -> str:
+        """Folder name for ``ref``: a folder name, a number (``42``) or a hash (prefix).
+
+        A hash shared by several runs of the same configuration resolves to the newest.
+        Raises :class:`PipelineNotFound` naming what exists.
+        """
+        folders = self.list_folders(dataset)
+        if not self.layout.dataset_dir(dataset).is_dir():
+            known = ", ".join(self.datasets()) or "none"
+            raise PipelineNotFound(f"no dataset {dataset!r} in {self.layout.runs_dir}; datasets: {known}")
+        ref = ref.strip()
+        matches = [p for p in folders if p.folder == ref]
+        if not matches and ref.isdigit():
+            matches = [p for p in folders if p.number == int(ref)]
+        if not matches and len(ref) >= 4:
+            lowered = ref.lower()
+            by_hash = {p.short_hash: p for p in folders}
+            full = {s: f for s, f in self._known_hashes(dataset).items() if s in by_hash}
+            matches = [
+                p
+                for p in folders
+                if p.short_hash.startswith(lowered) or full.get(p.short_hash, "").startswith(lowered)
+            ]
+        if not matches:
+            raise PipelineNotFound(
+                f"no pipeline {ref!r} in dataset {dataset!r}; use a folder name, a number or a hash "
+                f"('nirs4all runs show {dataset}' lists them)"
+            )
+        return matches[-1].folder
+
+
+def split_reference(reference: str) -> tuple[str, str]:
+    """Split ``DATASET/PIPELINE`` into its two parts (InputError-style message if malformed)."""
+    dataset, sep, pipeline = reference.strip().partition("/")
+    if not sep or not dataset or not pipeline or "/" in pipeline:
+        raise PipelineNotFound(
+            f"{reference!r} is not DATASET/PIPELINE (e.g. demo/42 or demo/0042_pls_a1b2c3)"
+        )
+    return dataset, pipeline

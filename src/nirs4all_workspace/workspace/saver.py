@@ -1,0 +1,138 @@
+"""SimulationSaver: the only writer of a pipeline's results.
+
+For one executed pipeline it allocates the folder (through ManifestManager),
+stores the fitted objects in ``_binaries/``, then writes ``metrics.json``,
+``predictions.csv``, figures, ``error.log`` for a failure and, last,
+``pipeline.json`` with the final status: a folder whose ``pipeline.json`` is
+missing or not finished is incomplete and never shown as a result. Every file
+is written to a temporary and renamed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..catalog.records import catalog_rows
+from ..engines.base import PipelineResult, PipelineSpec
+from ..errors import InvalidNameError
+from .artifacts import ArtifactRef, ArtifactStore, SerializedArtifact
+from .atomic import atomic_write_bytes, atomic_write_json, atomic_write_text
+from .identity import config_hash
+from .layout import WorkspaceLayout, validate_name
+from .manifest import ManifestManager, PipelineHandle, utc_now
+from .predictions_csv import predictions_csv_text
+
+
+@dataclass
+class SavedPipeline:
+    """What was written for one pipeline, and its catalog rows."""
+
+    handle: PipelineHandle
+    status: str
+    record: dict[str, Any]
+    metrics: dict[str, Any]
+    meta_rows: list[dict[str, Any]] = field(default_factory=list)
+    data_rows: list[dict[str, Any]] = field(default_factory=list)
+    predictions_text: str = ""
+
+    def score(self, metric: str, partition: str = "val") -> float | None:
+        """The pipeline's ``metric`` on ``partition``, or None if absent or not finite."""
+        value = self.metrics.get(partition, {}).get(metric)
+        if value is None:
+            return None
+        value = float(value)
+        return value if math.isfinite(value) else None
+
+
+def metrics_document(result: PipelineResult) -> dict[str, Any]:
+    """The content of ``metrics.json``: scores per partition and per fold."""
+    document: dict[str, Any] = {"task": result.task}
+    document.update({partition: dict(scores) for partition, scores in result.metrics.items()})
+    if result.folds:
+        document["folds"] = [{"fold": i, **scores} for i, scores in enumerate(result.folds)]
+    return document
+
+
+class SimulationSaver:
+    """Writes pipeline folders; see the module docstring for the order of writes."""
+
+    def __init__(self, layout: WorkspaceLayout, manifests: ManifestManager, artifacts: ArtifactStore) -> None:
+        self.layout = layout
+        self.manifests = manifests
+        self.artifacts = artifacts
+
+    def save(
+        self,
+        dataset: str,
+        spec: PipelineSpec,
+        result: PipelineResult,
+        artifacts: Sequence[SerializedArtifact] = (),
+        *,
+        session: str,
+        engine: str,
+        n_samples: int | None = None,
+        n_features: int | None = None,
+        versions: dict[str, str] | None = None,
+    ) -> SavedPipeline:
+        """Write everything of one executed pipeline; returns its catalog rows too.
+
+        ``artifacts`` are the serialized fitted objects of ``result`` (serialized
+        where the pipeline ran, so only bytes cross process boundaries).
+        """
+        validate_name(dataset)
+        if result.status not in ("completed", "failed"):
+            raise InvalidNameError(f"pipeline status must be completed or failed, not {result.status!r}")
+        handle = self.manifests.allocate(
+            dataset, config_hash(spec.config), spec.name, session, engine, versions
+        )
+        refs: list[ArtifactRef] = [self.artifacts.put(dataset, a) for a in artifacts]
+        paths = handle.paths
+        metrics = metrics_document(result)
+        atomic_write_json(paths.metrics_json, metrics)
+        text = ""
+        if result.predictions:
+            text = predictions_csv_text(result.predictions)
+            atomic_write_text(paths.predictions_csv, text)
+        for name, image in result.figures.items():
+            atomic_write_bytes(paths.outputs_dir / validate_name(name, "figure"), image)
+        if result.status == "failed":
+            atomic_write_text(paths.error_log, result.error or "failed without a message\n")
+        record = {
+            "id": handle.pipeline_id,
+            "number": handle.number,
+            "folder": handle.folder,
+            "name": handle.name,
+            "hash": handle.full_hash,
+            "dataset": dataset,
+            "session": session,
+            "engine": engine,
+            "status": result.status,
+            "task": result.task,
+            "model": spec.model,
+            "preprocessing": spec.preprocessing,
+            "params": spec.params,
+            "config": spec.config,
+            "artifacts": [r.to_dict() for r in refs],
+            "classes": result.classes,
+            "n_samples": n_samples,
+            "n_features": n_features,
+            "path": self.layout.relative(paths.dir),
+            "timings": {
+                "created_at": handle.created_at,
+                "finished_at": utc_now(),
+                "duration_s": round(result.duration_s, 6),
+            },
+            "error": _last_line(result.error) if result.error else None,
+            "info": result.info,
+        }
+        self.manifests.write_pipeline(handle, record)
+        meta, data = catalog_rows(record, result.predictions, result.classes)
+        return SavedPipeline(handle, result.status, record, metrics, meta, data, text)
+
+
+def _last_line(text: str) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else text
