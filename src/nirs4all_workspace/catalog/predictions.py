@@ -218,8 +218,10 @@ class Predictions:
         frame = self._filtered(dataset, partition, "completed", fold=False)
         if where is not None:
             frame = frame.filter(where)
-        schema = self.collect(frame.head(0)).columns
+        schema = frame.collect_schema().names()
         if metric not in schema:
+            if self.count() == 0:
+                return self.collect(frame.head(0))
             known = ", ".join(metric_columns(schema)) or "none yet"
             raise InputError(f"no metric {metric!r} in the catalog; metrics are: {known}")
         frame = frame.filter(pl.col(metric).is_not_null() & pl.col(metric).is_not_nan())

@@ -82,7 +82,8 @@ class BestTracker:
             best = self._current_for(dataset, metric, partition, direction)
             if best is not None and not best.beaten_by(score):
                 self._known[key] = best.score
-                return False
+                # A recompute may just have chosen this very pipeline.
+                return best.folder == saved.handle.folder
             self._write(
                 dataset,
                 saved.handle.folder,

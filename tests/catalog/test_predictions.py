@@ -1,0 +1,97 @@
+import pandas as pd
+import polars as pl
+import pytest
+
+from nirs4all_workspace.catalog.predictions import Predictions
+from nirs4all_workspace.errors import InputError, IntegrityError
+from nirs4all_workspace.experiment import run_experiment
+
+
+@pytest.fixture
+def filled(workspace, fake_engine, fake_dataset):
+    config = {"scales": [0.5, 0.8, 1.0, 1.3], "offsets": [0.0, 0.5], "fail_on": [1.3]}
+    run_experiment(workspace, fake_engine, fake_dataset, config, session="s1")
+    return workspace
+
+
+def test_every_finished_pipeline_has_rows(filled):
+    frame = filled.predictions.frame()
+    assert frame["pipeline_number"].unique().sort().to_list() == list(range(1, 9))
+    # 6 completed x (val + train) + 2 failed rows; per-fold rows are separate.
+    assert frame.height == 6 * 2 + 2
+    assert filled.predictions.frame(fold=True).height == 6 * 2
+    assert filled.predictions.count() == 6 * 4 + 2
+
+
+def test_top_and_best_follow_the_metric_direction(filled):
+    best = filled.predictions.best("fake")
+    assert best["rmse"] == 0.0 and best["model"] == "Affine"
+    top = filled.predictions.top(3, metric="rmse")
+    assert top["rmse"].to_list() == sorted(top["rmse"].to_list())
+    top_r2 = filled.predictions.top(3, metric="r2")
+    assert top_r2["r2"].to_list() == sorted(top_r2["r2"].to_list(), reverse=True)
+    with pytest.raises(InputError, match="unknown metric 'nope'"):
+        filled.predictions.top(3, metric="nope")
+
+
+def test_arrays_are_loaded_for_the_ids_asked_for(filled):
+    best = filled.predictions.best("fake")
+    arrays = filled.predictions.arrays([best["prediction_id"]])
+    assert arrays.height == 1
+    row = arrays.row(0, named=True)
+    assert row["y_true"] == pytest.approx(row["y_pred"])
+    assert len(row["sample_indices"]) == best["n_samples"]
+
+
+def test_sql_counts_every_row_and_bad_sql_is_an_input_error(filled):
+    assert filled.predictions.query("SELECT count(*) AS n FROM predictions")["n"][0] == filled.predictions.count()
+    with pytest.raises(InputError, match="bad SQL"):
+        filled.predictions.query("SELECT nope FROM predictions")
+
+
+def test_append_never_touches_the_main_files(filled):
+    filled.predictions.compact()
+    before = filled.layout.catalog_meta.read_bytes(), filled.layout.catalog_data.read_bytes()
+    row = filled.predictions.frame().row(0, named=True)
+    filled.predictions.append([{**row, "prediction_id": "extra"}],
+                              [{"prediction_id": "extra", "partition": "val", "y_true": [1.0], "y_pred": [2.0],
+                                "sample_indices": [0]}])
+    assert (filled.layout.catalog_meta.read_bytes(), filled.layout.catalog_data.read_bytes()) == before
+    assert filled.predictions.arrays(["extra"])["y_pred"].to_list() == [[2.0]]
+
+
+def test_compaction_keeps_every_row_once_and_files_open_in_pandas(filled):
+    count = filled.predictions.count()
+    report = filled.predictions.compact()
+    assert report.meta_rows_total == count
+    assert filled.predictions.fragment_ids() == []
+    assert not any(filled.layout.catalog_fragments_dir.iterdir())
+    assert pd.read_parquet(filled.layout.catalog_meta).shape[0] == count
+    assert pl.read_parquet(filled.layout.catalog_data).height == count
+    assert filled.predictions.compact().fragments == 0
+
+
+def test_a_crash_between_data_and_meta_compaction_duplicates_nothing(filled):
+    predictions = filled.predictions
+    count = predictions.count()
+    predictions._fold("data")  # the crash happens before meta is folded
+    assert predictions.count() == count
+    ids = predictions.frame(fold=None)["prediction_id"].to_list()
+    assert predictions.arrays(ids).height == len(ids)
+    predictions.compact()
+    assert predictions.count() == count
+    assert pl.read_parquet(filled.layout.catalog_data).height == count
+
+
+def test_a_corrupt_fragment_is_named_in_the_error(filled):
+    fragment = next(filled.layout.catalog_fragments_dir.glob("*.meta.parquet"))
+    fragment.write_bytes(b"PAR1 this is not parquet")
+    with pytest.raises(IntegrityError, match="catalog"):
+        filled.predictions.count()
+
+
+def test_an_empty_catalog_answers_queries(workspace):
+    predictions = Predictions(workspace.layout)
+    assert predictions.count() == 0
+    assert predictions.best("nothing") is None
+    assert predictions.arrays(["x"]).height == 0

@@ -1,0 +1,30 @@
+import numpy as np
+import pytest
+
+from nirs4all_workspace.errors import IntegrityError
+from nirs4all_workspace.workspace.artifacts import serialize
+
+
+def test_identical_objects_are_stored_once(workspace):
+    first = serialize(0, "Scaler", np.arange(10.0))
+    second = serialize(3, "Scaler", np.arange(10.0))
+    assert first.digest == second.digest
+    ref_a = workspace.artifacts.put("corn", first)
+    ref_b = workspace.artifacts.put("corn", second)
+    assert ref_a.file == ref_b.file
+    assert workspace.artifacts.files("corn") == [ref_a.file]
+    assert ref_a.file.startswith("Scaler_") and ref_a.file.endswith(".joblib")
+
+
+def test_loading_checks_the_digest(workspace):
+    ref = workspace.artifacts.put("corn", serialize(0, "Model", {"coef": [1.0, 2.0]}))
+    assert workspace.artifacts.load("corn", ref) == {"coef": [1.0, 2.0]}
+    path = workspace.layout.binary_path("corn", ref.file)
+    data = bytearray(path.read_bytes())
+    data[-3] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(IntegrityError, match="does not match its recorded digest"):
+        workspace.artifacts.load("corn", ref)
+    path.unlink()
+    with pytest.raises(IntegrityError, match="is missing"):
+        workspace.artifacts.load("corn", ref)

@@ -1,0 +1,82 @@
+import multiprocessing
+import shutil
+
+import pytest
+import yaml
+
+from nirs4all_workspace.errors import PipelineNotFound
+from nirs4all_workspace.workspace import Workspace
+from nirs4all_workspace.workspace.identity import config_hash
+
+
+def _allocate(ws, n, dataset="corn"):
+    return [
+        ws.manifests.allocate(dataset, config_hash({"i": i}), f"p{i}", "s1", "fake") for i in range(n)
+    ]
+
+
+def test_numbers_start_at_one_and_follow_each_other(workspace):
+    handles = _allocate(workspace, 3)
+    assert [h.number for h in handles] == [1, 2, 3]
+    assert handles[0].folder.startswith("0001_p0_")
+    manifest = yaml.safe_load(handles[0].paths.manifest_yaml.read_text())
+    assert manifest["number"] == 1 and manifest["hash"] == config_hash({"i": 0})
+    assert manifest["versions"]["nirs4all_workspace"]
+
+
+def test_a_deleted_number_is_never_reused(workspace):
+    handles = _allocate(workspace, 3)
+    shutil.rmtree(handles[2].paths.dir)
+    again = _allocate(workspace, 1)[0]
+    assert again.number == 4
+
+
+def test_without_high_water_mark_numbering_continues_after_the_highest_folder(workspace):
+    _allocate(workspace, 2)
+    workspace.layout.high_water_file("corn").unlink()
+    assert _allocate(workspace, 1)[0].number == 3
+
+
+def test_same_config_keeps_its_short_hash(workspace):
+    a = workspace.manifests.allocate("corn", config_hash({"x": 1}), "a", "s", "fake")
+    b = workspace.manifests.allocate("corn", config_hash({"x": 1}), "a", "s", "fake")
+    assert a.short_hash == b.short_hash and a.number != b.number
+
+
+def test_colliding_short_hashes_are_lengthened(workspace):
+    first = "abcdef" + "0" * 58
+    second = "abcdef" + "9" * 58
+    a = workspace.manifests.allocate("corn", first, None, "s", "fake")
+    b = workspace.manifests.allocate("corn", second, None, "s", "fake")
+    assert a.short_hash == "abcdef"
+    assert b.short_hash == "abcdef99"
+    # A fresh manager (another process) sees the same table.
+    assert Workspace(workspace.root).manifests.allocate("corn", second, None, "s", "f").short_hash == "abcdef99"
+
+
+def test_resolve_by_folder_number_and_hash(workspace):
+    handles = _allocate(workspace, 3)
+    target = handles[1]
+    for ref in (target.folder, "2", "0002", target.short_hash, target.full_hash[:10]):
+        assert workspace.manifests.resolve("corn", ref) == target.folder
+    with pytest.raises(PipelineNotFound, match="no pipeline '99'"):
+        workspace.manifests.resolve("corn", "99")
+    with pytest.raises(PipelineNotFound, match="no dataset 'wheat'"):
+        workspace.manifests.resolve("wheat", "1")
+
+
+def _worker(root, worker, count):
+    ws = Workspace(root)
+    return [
+        ws.manifests.allocate("shared", config_hash({"w": worker, "i": i}), None, f"w{worker}", "fake").number
+        for i in range(count)
+    ]
+
+
+def test_parallel_processes_get_distinct_consecutive_numbers(workspace):
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(4) as pool:
+        results = pool.starmap(_worker, [(str(workspace.root), w, 25) for w in range(4)])
+    numbers = sorted(n for chunk in results for n in chunk)
+    assert numbers == list(range(1, 101))
+    assert len(workspace.manifests.list_folders("shared")) == 100
