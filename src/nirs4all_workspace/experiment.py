@@ -128,6 +128,13 @@ class _CatalogBatch:
         self.meta, self.data, self.pipelines, self.since = [], [], 0, time.monotonic()
 
 
+def check_run_options(session: str | None, n_jobs: int) -> str:
+    """The session name to use; InputError for a bad name or process count."""
+    if n_jobs == 0 or n_jobs < -1:
+        raise InputError(f"-j must be a positive number of processes (or -1 for all cores), not {n_jobs}")
+    return validate_name(session or default_session_name(), "session")
+
+
 def run_experiment(
     workspace: Workspace,
     engine: Any,
@@ -146,10 +153,8 @@ def run_experiment(
     so a bad configuration leaves the workspace untouched. Raises InputError
     for a bad session name, metric or ``n_jobs``.
     """
-    if n_jobs == 0 or n_jobs < -1:
-        raise InputError(f"-j must be a positive number of processes (or -1 for all cores), not {n_jobs}")
+    session = check_run_options(session, n_jobs)
     dataset_name = validate_name(dataset.name)
-    session = validate_name(session or default_session_name(), "session")
     task = getattr(dataset, "task", "regression")
     metric_name, direction, partition = resolve_metric(engine, task, metric)
     specs = specs if specs is not None else engine.expand(config)

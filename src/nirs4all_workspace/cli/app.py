@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sys
 
-import click
 import typer
 
 from ..errors import WorkspaceError
@@ -41,17 +40,20 @@ def main(argv: list[str] | None = None) -> int:
     except WorkspaceError as exc:
         err.print(f"[bold red]error:[/] {_one_line(str(exc))}", markup=True)
         return exc.exit_code
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         return exc.exit_code
-    except click.exceptions.Abort:
+    except typer.Abort:
         err.print("aborted")
         return 130
     except KeyboardInterrupt:
         err.print("interrupted: finished pipelines are kept; 'nirs4all workspace verify' checks the rest")
         return 130
-    except click.ClickException as exc:
+    except Exception as exc:
+        # Usage errors of the argument parser (click's or typer's own copy of it).
+        if not (hasattr(exc, "format_message") and hasattr(exc, "exit_code")):
+            raise
         err.print(f"[bold red]error:[/] {_one_line(exc.format_message())}", markup=True)
-        return exc.exit_code
+        return int(exc.exit_code)
     return result if isinstance(result, int) else 0
 
 

@@ -43,7 +43,7 @@ def run(
     """
     from ..configs import load_pipeline
     from ..engines.registry import get_engine
-    from ..experiment import run_experiment
+    from ..experiment import check_run_options, run_experiment
     from ..workspace.layout import WorkspaceLayout, validate_name
     from ..workspace.workspace import Workspace, resolve_root
 
@@ -51,6 +51,7 @@ def run(
         raise InputError(f"--task must be regression or classification, not {task!r}")
     if top < 1:
         raise InputError("--top must be at least 1")
+    session = check_run_options(session, jobs)
     layout = WorkspaceLayout(resolve_root(workspace))
     runner = get_engine(engine)
     # Everything is read and validated before the workspace is touched.

@@ -6,7 +6,7 @@ from importlib import import_module
 from importlib.metadata import entry_points
 from typing import Any
 
-from ..errors import EngineError
+from ..errors import InputError
 
 ENTRY_POINT_GROUP = "nirs4all_workspace.engines"
 _BUILTIN = {"sklearn": "nirs4all_workspace.engines.sklearn:SklearnEngine"}
@@ -23,12 +23,12 @@ def available_engines() -> dict[str, str]:
 def get_engine(name: str = "sklearn", **options: Any) -> Any:
     """Instantiate the engine registered as ``name``.
 
-    Raises :class:`EngineError` naming the installed engines when ``name`` is unknown.
+    Raises :class:`InputError` naming the installed engines when ``name`` is unknown.
     """
     engines = available_engines()
     target = engines.get(name)
     if target is None:
-        raise EngineError(f"no engine named {name!r}; installed engines: {', '.join(sorted(engines))}")
+        raise InputError(f"no engine named {name!r}; installed engines: {', '.join(sorted(engines))}")
     module_name, _, attr = target.partition(":")
     factory = getattr(import_module(module_name), attr)
     return factory(**options)
