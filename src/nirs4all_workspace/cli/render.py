@@ -13,7 +13,11 @@ from rich.table import Table
 
 
 def console() -> Console:
-    return Console(soft_wrap=False)
+    """Standard output; when it is not a terminal (a pipe, a log), wide enough not to wrap tables."""
+    out = Console(soft_wrap=False)
+    if not out.is_terminal:
+        out = Console(soft_wrap=False, width=160)
+    return out
 
 
 def error_console() -> Console:

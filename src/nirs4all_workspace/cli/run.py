@@ -175,7 +175,7 @@ def _print_report(out, ws, report, top) -> None:
         f"({report.summary.completed} completed, {report.summary.failed} failed, "
         f"{report.summary.duration_s:.1f} s)"
     )
-    out.print(table(title, ["#", "pipeline", "model", "preprocessing", label, f"test {report.metric}"], rows))
+    out.print(table(title, ["pipeline", "model", "preprocessing", label, f"test {report.metric}"], rows))
     if report.best is not None:
         best_file = ws.layout.best_csv(report.dataset, report.best.folder)
         out.print(f"best: [bold]{report.best.folder}[/] ({label} = {report.best.score:.4g})")

@@ -50,10 +50,15 @@ class SavedPipeline:
 def metrics_document(result: PipelineResult) -> dict[str, Any]:
     """The content of ``metrics.json``: scores per partition and per fold."""
     document: dict[str, Any] = {"task": result.task}
-    document.update({partition: dict(scores) for partition, scores in result.metrics.items()})
+    document.update({partition: _finite(scores) for partition, scores in result.metrics.items()})
     if result.folds:
-        document["folds"] = [{"fold": i, **scores} for i, scores in enumerate(result.folds)]
+        document["folds"] = [{"fold": i, **_finite(scores)} for i, scores in enumerate(result.folds)]
     return document
+
+
+def _finite(scores: dict[str, Any]) -> dict[str, Any]:
+    """Scores with NaN and infinities as null: ``metrics.json`` stays strict JSON."""
+    return {k: (v if not isinstance(v, float) or math.isfinite(v) else None) for k, v in scores.items()}
 
 
 class SimulationSaver:
