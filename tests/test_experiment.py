@@ -39,8 +39,14 @@ def test_parallel_run_stores_the_same_results(tmp_path, fake_engine, fake_datase
         ws = Workspace.open(tmp_path / f"j{jobs}")
         run_experiment(ws, fake_engine, fake_dataset, GRID, session="s", n_jobs=jobs)
         frame = ws.predictions.frame().sort("prediction_id")
-        results[jobs] = sorted(zip(frame["pipeline_folder"], frame["partition"].fill_null(""),
-                                   frame["rmse"].fill_null(-1.0), strict=True))
+        results[jobs] = sorted(
+            zip(
+                frame["pipeline_folder"],
+                frame["partition"].fill_null(""),
+                frame["rmse"].fill_null(-1.0),
+                strict=True,
+            )
+        )
     assert results[1] == results[2]
 
 

@@ -44,7 +44,10 @@ def test_arrays_are_loaded_for_the_ids_asked_for(filled):
 
 
 def test_sql_counts_every_row_and_bad_sql_is_an_input_error(filled):
-    assert filled.predictions.query("SELECT count(*) AS n FROM predictions")["n"][0] == filled.predictions.count()
+    assert (
+        filled.predictions.query("SELECT count(*) AS n FROM predictions")["n"][0]
+        == filled.predictions.count()
+    )
     with pytest.raises(InputError, match="bad SQL"):
         filled.predictions.query("SELECT nope FROM predictions")
 
@@ -53,9 +56,18 @@ def test_append_never_touches_the_main_files(filled):
     filled.predictions.compact()
     before = filled.layout.catalog_meta.read_bytes(), filled.layout.catalog_data.read_bytes()
     row = filled.predictions.frame().row(0, named=True)
-    filled.predictions.append([{**row, "prediction_id": "extra"}],
-                              [{"prediction_id": "extra", "partition": "val", "y_true": [1.0], "y_pred": [2.0],
-                                "sample_indices": [0]}])
+    filled.predictions.append(
+        [{**row, "prediction_id": "extra"}],
+        [
+            {
+                "prediction_id": "extra",
+                "partition": "val",
+                "y_true": [1.0],
+                "y_pred": [2.0],
+                "sample_indices": [0],
+            }
+        ],
+    )
     assert (filled.layout.catalog_meta.read_bytes(), filled.layout.catalog_data.read_bytes()) == before
     assert filled.predictions.arrays(["extra"])["y_pred"].to_list() == [[2.0]]
 

@@ -21,8 +21,15 @@ def test_every_command_has_help_and_takes_workspace(capsys):
         if not hasattr(command, "commands"):
             assert "--workspace" in out, f"{' '.join(path)} does not take --workspace"
         seen.append(" ".join(path))
-    assert {"run", "runs list", "runs show", "catalog list", "catalog best", "catalog query",
-            "catalog compact"} <= set(seen)
+    assert {
+        "run",
+        "runs list",
+        "runs show",
+        "catalog list",
+        "catalog best",
+        "catalog query",
+        "catalog compact",
+    } <= set(seen)
 
 
 def test_an_unknown_command_is_a_usage_error(capsys):

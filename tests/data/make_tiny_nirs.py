@@ -24,9 +24,13 @@ def main() -> None:
     n = N_CAL + N_VAL
     conc = rng.uniform(0.1, 1.0, size=(n, len(bands)))
     scatter = rng.uniform(0.8, 1.2, size=(n, 1))
-    X = scatter * (conc @ bands) + rng.normal(0, 0.05, size=(n, 1)) + rng.normal(0, 0.001, size=(n, N_WAVELENGTHS))
+    X = (
+        scatter * (conc @ bands)
+        + rng.normal(0, 0.05, size=(n, 1))
+        + rng.normal(0, 0.001, size=(n, N_WAVELENGTHS))
+    )
     y = 5 + 10 * conc[:, 1] + rng.normal(0, 0.05, size=n)
-    header = ";".join(str(int(round(w))) for w in wavelengths)
+    header = ";".join(str(round(w)) for w in wavelengths)
     OUT.mkdir(exist_ok=True)
     for name, rows in (("cal", slice(0, N_CAL)), ("val", slice(N_CAL, n))):
         lines = [header] + [";".join(f"{v:.6g}" for v in row) for row in X[rows]]

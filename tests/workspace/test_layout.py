@@ -11,8 +11,22 @@ from nirs4all_workspace.workspace.layout import (
 
 @pytest.mark.parametrize(
     "name",
-    ["..", "../etc", "a/b", "a\\b", "nul\x00byte", "CON", "com1.csv", "_internal", ".hidden", "", " ", "x" * 101,
-     "tab\tname", " padded"],
+    [
+        "..",
+        "../etc",
+        "a/b",
+        "a\\b",
+        "nul\x00byte",
+        "CON",
+        "com1.csv",
+        "_internal",
+        ".hidden",
+        "",
+        " ",
+        "x" * 101,
+        "tab\tname",
+        " padded",
+    ],
 )
 def test_unsafe_names_are_refused_with_the_name_in_the_message(name):
     with pytest.raises(InvalidNameError) as excinfo:
@@ -40,8 +54,12 @@ def test_folder_names_parse_back():
 
 def test_every_path_stays_below_the_root(tmp_path):
     layout = WorkspaceLayout(tmp_path)
-    for path in (layout.dataset_dir("corn"), layout.catalog_meta, layout.trained_zip("filtered", "m"),
-                 layout.export_best_predictions("corn", "2026-01-01", 3, "abcdef")):
+    for path in (
+        layout.dataset_dir("corn"),
+        layout.catalog_meta,
+        layout.trained_zip("filtered", "m"),
+        layout.export_best_predictions("corn", "2026-01-01", 3, "abcdef"),
+    ):
         assert path.is_relative_to(tmp_path)
     with pytest.raises(InvalidNameError):
         layout.dataset_dir("../../outside")

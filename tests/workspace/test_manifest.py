@@ -10,9 +10,7 @@ from nirs4all_workspace.workspace.identity import config_hash
 
 
 def _allocate(ws, n, dataset="corn"):
-    return [
-        ws.manifests.allocate(dataset, config_hash({"i": i}), f"p{i}", "s1", "fake") for i in range(n)
-    ]
+    return [ws.manifests.allocate(dataset, config_hash({"i": i}), f"p{i}", "s1", "fake") for i in range(n)]
 
 
 def test_numbers_start_at_one_and_follow_each_other(workspace):
@@ -51,7 +49,9 @@ def test_colliding_short_hashes_are_lengthened(workspace):
     assert a.short_hash == "abcdef"
     assert b.short_hash == "abcdef99"
     # A fresh manager (another process) sees the same table.
-    assert Workspace(workspace.root).manifests.allocate("corn", second, None, "s", "f").short_hash == "abcdef99"
+    assert (
+        Workspace(workspace.root).manifests.allocate("corn", second, None, "s", "f").short_hash == "abcdef99"
+    )
 
 
 def test_resolve_by_folder_number_and_hash(workspace):

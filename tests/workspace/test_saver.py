@@ -10,7 +10,11 @@ from nirs4all_workspace.workspace.predictions_csv import read_predictions_csv
 def _save(workspace, engine, dataset, config):
     spec = engine.expand(config)[0]
     result, artifacts = execute_and_serialize(engine, spec, dataset)
-    return spec, result, workspace.saver.save(dataset.name, spec, result, artifacts, session="s1", engine="fake")
+    return (
+        spec,
+        result,
+        workspace.saver.save(dataset.name, spec, result, artifacts, session="s1", engine="fake"),
+    )
 
 
 def test_a_completed_pipeline_has_all_its_files(workspace, fake_engine, fake_dataset):
