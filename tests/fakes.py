@@ -98,7 +98,7 @@ class FakeEngine:
     def demo_dataset(self) -> FakeDataset:
         return FakeDataset()
 
-    def default_config(self) -> dict[str, Any]:
+    def default_config(self, task: str = "regression") -> dict[str, Any]:
         return {"scales": [0.5, 1.0, 1.5], "offsets": [0.0, 1.0]}
 
     def default_metric(self, task: str) -> tuple[str, str]:

@@ -43,7 +43,7 @@ def run(
     """
     from ..configs import load_pipeline
     from ..engines.registry import get_engine
-    from ..experiment import check_run_options, run_experiment
+    from ..experiment import check_run_options, resolve_metric, run_experiment
     from ..workspace.layout import WorkspaceLayout, validate_name
     from ..workspace.workspace import Workspace, resolve_root
 
@@ -61,21 +61,21 @@ def run(
         datasets = [runner.demo_dataset()]
     for data in datasets:
         validate_name(data.name)
-    if pipeline:
-        configs = [load_pipeline(ref, layout) for ref in pipeline]
-    else:
-        configs = [(runner.default_config(), "default")]
-    specs = [spec for config, _ in configs for spec in runner.expand(config)]
-    if not specs:
-        raise InputError("the pipeline configuration expands to no pipeline")
-    config_record: Any = configs[0][0] if len(configs) == 1 else [c for c, _ in configs]
+    user_configs = [load_pipeline(ref, layout)[0] for ref in pipeline or []]
+    plans = []
+    for data in datasets:
+        resolve_metric(runner, getattr(data, "task", "regression"), metric)
+        configs = user_configs or [runner.default_config(task=getattr(data, "task", "regression"))]
+        specs = [spec for config in configs for spec in runner.expand(config)]
+        if not specs:
+            raise InputError("the pipeline configuration expands to no pipeline")
+        plans.append((data, configs[0] if len(configs) == 1 else configs, specs))
 
     ws = Workspace.open(layout.root)
-    reports = []
-    for data in datasets:
-        reports.append(
-            _run_one(ws, runner, data, config_record, specs, session, jobs, metric, run_experiment)
-        )
+    reports = [
+        _run_one(ws, runner, data, config, specs, session, jobs, metric, run_experiment)
+        for data, config, specs in plans
+    ]
     if json_output:
         print_json({"workspace": str(ws.root), "runs": [_report_json(ws, r, top) for r in reports]})
         return
@@ -159,15 +159,11 @@ def _report_json(ws, report, top) -> dict[str, Any]:
 def _print_report(out, ws, report, top) -> None:
     ranked, partition = _ranked(report, top)
     label = f"{partition} {report.metric}"
+    with_test = any(report.metric in s.metrics.get("test", {}) for s in ranked) and partition != "test"
+    columns = ["pipeline", "model", "preprocessing", label] + ([f"test {report.metric}"] if with_test else [])
     rows = [
-        (
-            s.handle.number,
-            s.handle.folder,
-            s.record["model"],
-            s.record["preprocessing"],
-            s.score(report.metric, partition),
-            s.metrics.get("test", {}).get(report.metric),
-        )
+        (s.handle.folder, s.record["model"], s.record["preprocessing"], s.score(report.metric, partition))
+        + ((s.metrics.get("test", {}).get(report.metric),) if with_test else ())
         for s in ranked
     ]
     title = (
@@ -175,7 +171,7 @@ def _print_report(out, ws, report, top) -> None:
         f"({report.summary.completed} completed, {report.summary.failed} failed, "
         f"{report.summary.duration_s:.1f} s)"
     )
-    out.print(table(title, ["pipeline", "model", "preprocessing", label, f"test {report.metric}"], rows))
+    out.print(table(title, columns, rows))
     if report.best is not None:
         best_file = ws.layout.best_csv(report.dataset, report.best.folder)
         out.print(f"best: [bold]{report.best.folder}[/] ({label} = {report.best.score:.4g})")

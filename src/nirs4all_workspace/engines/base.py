@@ -123,8 +123,9 @@ class DatasetLike(Protocol):
 class Engine(Protocol):
     """An engine: ``expand`` a configuration, ``execute`` one variant.
 
-    ``load_dataset``, ``demo_dataset`` and ``default_config`` let the generic
-    ``nirs4all run`` work with any engine; ``default_metric`` names the score
+    ``load_dataset``, ``demo_dataset`` and ``default_config`` (the grid used when
+    the user gives none, for a dataset's task) let the generic ``nirs4all run``
+    work with any engine; ``default_metric`` names the score
     that decides the best pipeline for a task (e.g. ``("rmse", "min")``).
     """
 
@@ -138,6 +139,6 @@ class Engine(Protocol):
 
     def demo_dataset(self) -> DatasetLike: ...
 
-    def default_config(self) -> dict[str, Any]: ...
+    def default_config(self, task: str = "regression") -> dict[str, Any]: ...
 
     def default_metric(self, task: str) -> tuple[str, str]: ...

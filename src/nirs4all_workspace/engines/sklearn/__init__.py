@@ -8,7 +8,7 @@ operators are re-exported here because their public class path
 from .aliases import ALIASES
 from .config import expand
 from .datasets import SpectraDataset, load_dataset
-from .demo import demo_config, make_demo_dataset, write_demo_dataset
+from .demo import classification_config, demo_config, make_demo_dataset, write_demo_dataset
 from .engine import SklearnEngine, default_splitter, execute_pipeline, predict_with_fitted
 from .metrics import score
 from .operators import MSC, SNV, Detrend, SavitzkyGolay
@@ -21,6 +21,7 @@ __all__ = [
     "SavitzkyGolay",
     "SklearnEngine",
     "SpectraDataset",
+    "classification_config",
     "default_splitter",
     "demo_config",
     "execute_pipeline",

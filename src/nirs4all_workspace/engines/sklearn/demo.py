@@ -70,6 +70,17 @@ def make_demo_dataset() -> SpectraDataset:
     )
 
 
+# The preprocessings both default grids try.
+PREPROCESSINGS: list[Any] = [
+    None,
+    "snv",
+    "msc",
+    {"class": "savgol", "params": {"window_length": 15, "deriv": 1}},
+    ["snv", {"class": "savgol", "params": {"window_length": 15}}],
+    "detrend",
+]
+
+
 def demo_config() -> dict[str, Any]:
     """The default grid: 6 preprocessings x (10 PLS + 3 Ridge) = 78 pipelines, 5-fold CV."""
     return {
@@ -77,21 +88,35 @@ def demo_config() -> dict[str, Any]:
         "description": "Which preprocessing and model suit the demo spectra best?",
         "pipeline": [
             {"class": "kfold", "params": {"n_splits": 5, "shuffle": True, "random_state": 42}},
-            {
-                "_or_": [
-                    None,
-                    "snv",
-                    "msc",
-                    {"class": "savgol", "params": {"window_length": 15, "deriv": 1}},
-                    ["snv", {"class": "savgol", "params": {"window_length": 15}}],
-                    "detrend",
-                ]
-            },
+            {"_or_": PREPROCESSINGS},
             {
                 "model": {
                     "_or_": [
                         {"class": "pls", "params": {"n_components": {"_range_": [2, 20, 2]}}},
                         {"class": "ridge", "params": {"alpha": {"_log_range_": [0.001, 0.1, 3]}}},
+                    ]
+                }
+            },
+        ],
+    }
+
+
+def classification_config() -> dict[str, Any]:
+    """The default grid for a classification target: 6 preprocessings x 4 classifiers."""
+    return {
+        "name": "default-classification",
+        "description": "Which preprocessing and classifier separate the classes best?",
+        "pipeline": [
+            {"class": "stratified_kfold", "params": {"n_splits": 5, "shuffle": True, "random_state": 42}},
+            {"_or_": PREPROCESSINGS},
+            {
+                "model": {
+                    "_or_": [
+                        {
+                            "class": "logreg",
+                            "params": {"C": {"_log_range_": [0.1, 10.0, 3]}, "max_iter": 2000},
+                        },
+                        {"class": "sklearn.linear_model.RidgeClassifier", "params": {"alpha": 1.0}},
                     ]
                 }
             },

@@ -9,6 +9,7 @@ gives the same numbers in any process.
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,18 +18,21 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.pipeline import Pipeline
+from threadpoolctl import threadpool_limits
 
 from ...errors import DatasetError
 from ..base import FittedStep, PipelineResult, PipelineSpec, PredictionBlock
 from .config import build_pipeline, expand
 from .datasets import SpectraDataset, load_dataset
-from .demo import demo_config, make_demo_dataset
+from .demo import classification_config, demo_config, make_demo_dataset
 from .metrics import score
 
 SEED = 42
 DEFAULT_SPLITS = 5
 _DATASET_OPTIONS = ("target", "task")
 
+
+MAX_WARNINGS = 10  # distinct warning messages kept per pipeline
 
 class SklearnEngine:
     """Runs pipelines of scikit-learn estimators and spectral operators on :class:`SpectraDataset`.
@@ -46,8 +50,20 @@ class SklearnEngine:
         return expand(config)
 
     def execute(self, spec: PipelineSpec, dataset: SpectraDataset) -> PipelineResult:
-        """Cross-validate, refit and score ``spec`` on ``dataset`` (see :func:`execute_pipeline`)."""
-        return execute_pipeline(spec, dataset)
+        """Cross-validate, refit and score ``spec`` on ``dataset`` (see :func:`execute_pipeline`).
+
+        Warnings of the pipeline (e.g. a model that did not converge) are kept in
+        ``result.info["warnings"]`` (so in ``pipeline.json``) instead of the console.
+        """
+        # One BLAS thread: scores then do not depend on -j or the machine's core count
+        # (threaded BLAS sums in a different order), and -j parallelises whole pipelines.
+        with warnings.catch_warnings(record=True) as caught, threadpool_limits(limits=1):
+            warnings.simplefilter("always")
+            result = execute_pipeline(spec, dataset)
+        messages = list(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
+        if messages:
+            result.info["warnings"] = messages[:MAX_WARNINGS]
+        return result
 
     def load_dataset(self, source: Path | str, **options: Any) -> SpectraDataset:
         """Read a CSV/Parquet file or a nirs4all folder; options ``target`` and ``task``.
@@ -66,9 +82,9 @@ class SklearnEngine:
         """The built-in synthetic NIR regression dataset (240 calibration + 60 test samples)."""
         return make_demo_dataset()
 
-    def default_config(self) -> dict[str, Any]:
-        """The built-in demo grid (preprocessings x PLS/Ridge models)."""
-        return demo_config()
+    def default_config(self, task: str = "regression") -> dict[str, Any]:
+        """The built-in grid for ``task``: preprocessings x PLS/Ridge, or x classifiers."""
+        return classification_config() if task == "classification" else demo_config()
 
     def default_metric(self, task: str) -> tuple[str, str]:
         """The score that decides the best pipeline: rmse (lower) or accuracy (higher)."""
