@@ -15,9 +15,10 @@ import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
-import numpy as np
+if TYPE_CHECKING:  # numpy is not needed to read the catalog: keep the CLI start-up light
+    import numpy as np
 
 Partition = Literal["train", "val", "test"]
 Status = Literal["completed", "failed"]

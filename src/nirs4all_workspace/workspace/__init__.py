@@ -1,29 +1,38 @@
-"""The workspace on disk: layout, identity, fitted objects and the pipeline writer."""
+"""The workspace on disk: layout, identity, fitted objects and the pipeline writer.
 
-from .artifacts import ArtifactRef, ArtifactStore, SerializedArtifact, serialize
-from .best import BestResult, BestTracker
-from .layout import PipelinePaths, WorkspaceLayout, validate_name
-from .manifest import ManifestManager, PipelineHandle
-from .saver import SavedPipeline, SimulationSaver
-from .sessions import SessionLog, SessionSummary
-from .workspace import Workspace, resolve_root
+Names are imported on first use (PEP 562), so that ``from
+nirs4all_workspace.workspace import Workspace`` does not load the writer's
+dependencies for a read-only command.
+"""
 
-__all__ = [
-    "ArtifactRef",
-    "ArtifactStore",
-    "BestResult",
-    "BestTracker",
-    "ManifestManager",
-    "PipelineHandle",
-    "PipelinePaths",
-    "SavedPipeline",
-    "SerializedArtifact",
-    "SessionLog",
-    "SessionSummary",
-    "SimulationSaver",
-    "Workspace",
-    "WorkspaceLayout",
-    "resolve_root",
-    "serialize",
-    "validate_name",
-]
+from importlib import import_module
+from typing import Any
+
+_EXPORTS = {
+    "ArtifactRef": "artifacts",
+    "ArtifactStore": "artifacts",
+    "SerializedArtifact": "artifacts",
+    "serialize": "artifacts",
+    "BestResult": "best",
+    "BestTracker": "best",
+    "PipelinePaths": "layout",
+    "WorkspaceLayout": "layout",
+    "validate_name": "layout",
+    "ManifestManager": "manifest",
+    "PipelineHandle": "manifest",
+    "SavedPipeline": "saver",
+    "SimulationSaver": "saver",
+    "SessionLog": "sessions",
+    "SessionSummary": "sessions",
+    "Workspace": "workspace",
+    "resolve_root": "workspace",
+}
+
+__all__ = sorted(_EXPORTS)  # noqa: PLE0605 - names resolved by __getattr__
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"{__name__}.{module}"), name)

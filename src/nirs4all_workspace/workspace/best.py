@@ -11,15 +11,18 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import os
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import IntegrityError
 from .atomic import atomic_write_json, atomic_write_text
 from .layout import WorkspaceLayout
 from .locking import FileLock
 from .manifest import ManifestManager, utc_now
-from .saver import SavedPipeline
+
+if TYPE_CHECKING:
+    from .saver import SavedPipeline
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,16 @@ class BestTracker:
     def __init__(self, layout: WorkspaceLayout, manifests: ManifestManager) -> None:
         self.layout = layout
         self.manifests = manifests
-        self._known: dict[tuple[str, str, str, str], float] = {}
+        # Best score seen per criterion, valid while best.json is the file it was read from
+        # (a deletion in any process rewrites or removes it, and then the cache is ignored).
+        self._known: dict[tuple[str, str, str, str], tuple[float, tuple[int, int] | None]] = {}
+
+    def _signature(self, dataset: str) -> tuple[int, int] | None:
+        try:
+            stat = os.stat(self.layout.best_state_file(dataset))
+        except FileNotFoundError:
+            return None
+        return stat.st_ino, stat.st_mtime_ns
 
     def current(self, dataset: str) -> BestResult | None:
         """The recorded best of ``dataset``, or None."""
@@ -76,12 +88,14 @@ class BestTracker:
         if score is None:
             return False
         key = (dataset, metric, partition, direction)
-        if not _better(score, self._known.get(key), direction):
-            return False
+        known = self._known.get(key)
+        if known is not None and known[1] is not None and known[1] == self._signature(dataset):
+            if not _better(score, known[0], direction):
+                return False
         with FileLock(self.layout.dataset_lock(dataset)):
             best = self._current_for(dataset, metric, partition, direction)
             if best is not None and not best.beaten_by(score):
-                self._known[key] = best.score
+                self._known[key] = (best.score, self._signature(dataset))
                 # A recompute may just have chosen this very pipeline.
                 return best.folder == saved.handle.folder
             self._write(
@@ -94,7 +108,7 @@ class BestTracker:
                 direction,
                 score,
             )
-            self._known[key] = score
+            self._known[key] = (score, self._signature(dataset))
             return True
 
     def recompute(

@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import yaml
-
 from .. import __version__
 from ..errors import IntegrityError, PipelineNotFound
 from .atomic import atomic_write_json, atomic_write_text
@@ -30,9 +28,6 @@ from .layout import (
     pipeline_folder_name,
 )
 from .locking import FileLock
-
-_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 FINISHED_STATUSES = ("completed", "failed")
 
@@ -129,7 +124,10 @@ class ManifestManager:
         return handle
 
     def write_manifest(self, handle: PipelineHandle, versions: dict[str, str]) -> None:
-        text = yaml.dump(handle.manifest(versions), Dumper=_Dumper, sort_keys=False)
+        import yaml  # imported on first use: listing commands never parse YAML
+
+        dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+        text = yaml.dump(handle.manifest(versions), Dumper=dumper, sort_keys=False)
         atomic_write_text(handle.paths.manifest_yaml, text)
 
     def _read_high_water(self, dataset: str) -> int:
@@ -219,9 +217,12 @@ class ManifestManager:
             ) from None
 
     def read_manifest(self, dataset: str, folder: str) -> dict[str, Any]:
+        import yaml
+
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
         path = self.layout.pipeline(dataset, folder).manifest_yaml
         try:
-            return yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 - a SafeLoader
+            return yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - a SafeLoader
         except (FileNotFoundError, yaml.YAMLError) as exc:
             raise IntegrityError(f"{path} is missing or corrupt ({exc})") from None
 

@@ -15,11 +15,11 @@ from .atomic import atomic_write_json
 from .best import BestTracker
 from .layout import FORMAT_VERSION, WorkspaceLayout
 from .manifest import ManifestManager, utc_now
-from .saver import SimulationSaver
 from .sessions import SessionLog
 
 if TYPE_CHECKING:
     from ..catalog.predictions import Predictions
+    from .saver import SimulationSaver
 
 ENV_VAR = "NIRS4ALL_WORKSPACE"
 
@@ -37,13 +37,19 @@ class Workspace:
         self.layout = WorkspaceLayout(root)
         self.manifests = ManifestManager(self.layout)
         self.artifacts = ArtifactStore(self.layout)
-        self.saver = SimulationSaver(self.layout, self.manifests, self.artifacts)
         self.best = BestTracker(self.layout, self.manifests)
         self.sessions = SessionLog(self.layout)
 
     @property
     def root(self) -> Path:
         return self.layout.root
+
+    @cached_property
+    def saver(self) -> SimulationSaver:
+        """The pipeline writer (imported on first use: read-only commands never need it)."""
+        from .saver import SimulationSaver
+
+        return SimulationSaver(self.layout, self.manifests, self.artifacts)
 
     @cached_property
     def predictions(self) -> Predictions:
