@@ -138,6 +138,7 @@ def mlflow_store(kind: str, root: Path, n_runs: int) -> dict[str, Any] | None:
         import mlflow
     except ImportError:
         return None
+    os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")  # MLflow 3 keeps it behind a switch
     logging.getLogger("mlflow").setLevel(logging.ERROR)
     logging.getLogger("alembic").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore")

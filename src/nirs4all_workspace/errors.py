@@ -9,6 +9,9 @@ Every error the library raises on purpose derives from one root, so callers
      |    +-- ConfigError           unparseable config, unknown class path, bad generator
      |    +-- InvalidNameError      a dataset, session or pipeline name that is unsafe
      |    +-- PipelineNotFound      DATASET/PIPELINE does not resolve
+     |    +-- DeletionRefused       deleting would lose the only copy of a result
+     |    +-- ArchiveRefused        a library/export zip is unsafe, tampered or malformed
+     |         +-- TrustRequired    it holds a pickle or an untrusted type (pass --trust)
      +-- IntegrityError             a digest or a file on disk is not what it should be
      +-- EngineError                an engine is not installed or broke its contract
 
@@ -18,13 +21,16 @@ Messages name the thing, the path and what to do.
 from __future__ import annotations
 
 __all__ = [
+    "ArchiveRefused",
     "ConfigError",
     "DatasetError",
+    "DeletionRefused",
     "EngineError",
     "InputError",
     "IntegrityError",
     "InvalidNameError",
     "PipelineNotFound",
+    "TrustRequired",
     "WorkspaceError",
 ]
 
@@ -55,6 +61,18 @@ class InvalidNameError(InputError):
 
 class PipelineNotFound(InputError):  # noqa: N818 - reads as the user's problem, like FileNotFoundError
     """A DATASET/PIPELINE reference does not match any pipeline folder."""
+
+
+class DeletionRefused(InputError):  # noqa: N818 - reads as the outcome, like PipelineNotFound
+    """A deletion would remove the only copy of a result (pass --force, or archive it first)."""
+
+
+class ArchiveRefused(InputError):  # noqa: N818 - reads as the outcome, like DeletionRefused
+    """A zip from outside (library, export) is refused: unsafe paths, bomb, bad digests..."""
+
+
+class TrustRequired(ArchiveRefused):
+    """A zip holds a pickle or an object of an untrusted type; loading it needs ``--trust``."""
 
 
 class IntegrityError(WorkspaceError):

@@ -14,16 +14,21 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .engines.base import METRIC_DIRECTIONS, PipelineResult, PipelineSpec
 from .errors import InputError
 from .workspace.artifacts import SerializedArtifact, serialize
 from .workspace.best import BestResult
+from .workspace.dataset_info import record_dataset
 from .workspace.layout import validate_name
 from .workspace.saver import SavedPipeline
 from .workspace.sessions import SessionSummary
+from .workspace.summaries import SummaryOutcome, refresh_summary
 from .workspace.workspace import Workspace
+
+if TYPE_CHECKING:
+    from .reports.run_outputs import RunOutputs
 
 CATALOG_BATCH_PIPELINES = 64
 CATALOG_BATCH_SECONDS = 2.0
@@ -44,6 +49,8 @@ class ExperimentReport:
     summary: SessionSummary
     saved: list[SavedPipeline] = field(default_factory=list)
     best: BestResult | None = None
+    outputs: RunOutputs | None = None  # plots and session report drawn at the end
+    engine_summary: SummaryOutcome | None = None  # files of the engine's summarize() (e.g. _analytics/)
 
 
 def default_session_name() -> str:
@@ -146,20 +153,31 @@ def run_experiment(
     metric: str | None = None,
     specs: list[PipelineSpec] | None = None,
     progress: ProgressCallback | None = None,
+    plots: str = "best",
 ) -> ExperimentReport:
     """Run every variant of ``config`` on ``dataset`` and store the results.
 
     The configuration is expanded (and validated) before anything is written,
     so a bad configuration leaves the workspace untouched. Raises InputError
-    for a bad session name, metric or ``n_jobs``.
+    for a bad session name, metric, ``n_jobs`` or ``plots``.
+
+    Once every pipeline has finished, ``plots`` (``best``, ``all`` or ``none``)
+    chooses whose ``outputs/*.png`` are drawn, and the session report
+    ``exports/session_reports/<dataset>.html`` is rewritten (``report.outputs``).
     """
+    from .library.exports import refresh_exports
+    from .reports.run_outputs import check_plots, write_run_outputs
+
     session = check_run_options(session, n_jobs)
+    check_plots(plots)
     dataset_name = validate_name(dataset.name)
     task = getattr(dataset, "task", "regression")
     metric_name, direction, partition = resolve_metric(engine, task, metric)
     specs = specs if specs is not None else engine.expand(config)
     versions = _engine_versions(engine)
 
+    # What predict needs later (feature names, target): runs/<dataset>/_state/dataset.json.
+    record_dataset(workspace.layout, dataset_name, session, dataset)
     workspace.sessions.begin(
         dataset_name,
         session,
@@ -215,6 +233,9 @@ def run_experiment(
         workspace.sessions.finish(dataset_name, summary)
     if len(workspace.predictions.fragment_ids()) >= AUTO_COMPACT_FRAGMENTS:
         workspace.predictions.compact()
+    report.engine_summary = refresh_summary(workspace, engine, dataset_name, dataset)
+    report.outputs = write_run_outputs(workspace, report, dataset, plots)
+    refresh_exports(workspace, dataset_name)  # exports/<dataset>/ and exports/best_predictions/
     return report
 
 

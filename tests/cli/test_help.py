@@ -29,6 +29,13 @@ def test_every_command_has_help_and_takes_workspace(capsys):
         "catalog best",
         "catalog query",
         "catalog compact",
+        "catalog archive",
+        "catalog rebuild",
+        "runs delete",
+        "runs archive",
+        "workspace verify",
+        "workspace gc",
+        "workspace du",
     } <= set(seen)
 
 

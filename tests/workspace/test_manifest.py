@@ -3,10 +3,13 @@ import shutil
 
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from nirs4all_workspace.errors import PipelineNotFound
 from nirs4all_workspace.workspace import Workspace
 from nirs4all_workspace.workspace.identity import config_hash
+from nirs4all_workspace.workspace.manifest import manifest_yaml
 
 
 def _allocate(ws, n, dataset="corn"):
@@ -80,3 +83,24 @@ def test_parallel_processes_get_distinct_consecutive_numbers(workspace):
     numbers = sorted(n for chunk in results for n in chunk)
     assert numbers == list(range(1, 101))
     assert len(workspace.manifests.list_folders("shared")) == 100
+
+
+@given(
+    st.dictionaries(
+        st.text(alphabet="abcdefghij_", min_size=1, max_size=8),
+        st.none()
+        | st.integers()
+        | st.text()
+        | st.dictionaries(st.text(alphabet="xyz-", min_size=1), st.text()),
+        max_size=6,
+    )
+)
+def test_manifest_yaml_reads_back_with_a_yaml_parser(manifest):
+    assert yaml.safe_load(manifest_yaml(manifest)) == (manifest or None)
+
+
+def test_the_high_water_mark_is_one_whole_number(workspace):
+    _allocate(workspace, 12)
+    text = workspace.layout.high_water_file("corn").read_text()
+    assert text.strip() == "12" and text.endswith("\n")
+    assert workspace.manifests.high_water("corn") == 12

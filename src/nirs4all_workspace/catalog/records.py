@@ -26,12 +26,12 @@ def prediction_id(pipeline_id: str, partition: str | None, fold: int | None) -> 
     return "-".join(parts)
 
 
-def _encode(values: np.ndarray, classes: list[Any] | None) -> list[float]:
+def _encode(values: np.ndarray, classes: list[Any] | None) -> np.ndarray:
     """Arrays are stored as floats; class labels as their index in ``classes``."""
     if classes is None:
-        return np.asarray(values, dtype=np.float64).tolist()
+        return np.asarray(values, dtype=np.float64)
     index = {label: i for i, label in enumerate(classes)}
-    return [float(index.get(v, -1)) for v in np.asarray(values, dtype=object).tolist()]
+    return np.array([index.get(v, -1) for v in np.asarray(values, dtype=object).tolist()], dtype=np.float64)
 
 
 def _clean(value: Any) -> float | None:
@@ -94,7 +94,7 @@ def catalog_rows(
                 "partition": block.partition,
                 "y_true": _encode(block.y_true, classes),
                 "y_pred": _encode(block.y_pred, classes),
-                "sample_indices": np.asarray(block.sample_ids, dtype=np.int64).tolist(),
+                "sample_indices": np.asarray(block.sample_ids, dtype=np.int64),
             }
         )
     return meta, data

@@ -10,9 +10,10 @@ from __future__ import annotations
 import sys
 
 import typer
+from rich.markup import escape
 
 from ..errors import WorkspaceError
-from . import catalog, run, runs
+from . import catalog, export, library, predict, report, run, runs, workspace
 from .render import error_console
 
 app = typer.Typer(
@@ -26,10 +27,21 @@ app = typer.Typer(
 app.command("run", help=run.run.__doc__)(run.run)
 app.add_typer(runs.app, name="runs")
 app.add_typer(catalog.app, name="catalog")
+app.add_typer(library.app, name="library")
+app.command("export", help=export.export.__doc__)(export.export)
+app.command("predict", help=predict.predict.__doc__)(predict.predict)
+app.add_typer(workspace.app, name="workspace")
+app.command("report", help=report.report.__doc__)(report.report)
 
 
 def _one_line(message: str) -> str:
     return " ".join(str(message).split())
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return _one_line(exc.strerror + (f": {exc.filename}" if exc.filename else ""))
+    return _one_line(str(exc))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,9 +49,10 @@ def main(argv: list[str] | None = None) -> int:
     err = error_console()
     try:
         result = app(args=argv, prog_name="nirs4all", standalone_mode=False)
-    except WorkspaceError as exc:
-        err.print(f"[bold red]error:[/] {_one_line(str(exc))}", markup=True)
-        return exc.exit_code
+    except (WorkspaceError, OSError) as exc:
+        # OSError: the file system refused (disk full, permissions, a folder where a file should be).
+        err.print(f"[bold red]error:[/] {escape(_describe(exc))}", markup=True)
+        return getattr(exc, "exit_code", 1)
     except typer.Exit as exc:
         return exc.exit_code
     except typer.Abort:

@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from .options import JsonOption, WorkspaceOption
+from .options import DryRunOption, JsonOption, WorkspaceOption, YesOption
+from .prompts import confirm_or_refuse
 from .render import console, print_json, rows_json, table
 
 app = typer.Typer(
@@ -103,12 +104,82 @@ def query_predictions(
 
 
 @app.command("compact")
-def compact_catalog(workspace: WorkspaceOption = None) -> None:
+def compact_catalog(
+    full: Annotated[
+        bool, typer.Option("--full", help="Fold the arrays too, however few new rows they hold.")
+    ] = False,
+    workspace: WorkspaceOption = None,
+) -> None:
     """Fold the appended fragments into the two Parquet files."""
     from ..workspace.workspace import Workspace
 
-    report = Workspace.open(workspace, create=False).predictions.compact()
+    report = Workspace.open(workspace, create=False).predictions.compact(full=full)
+    arrays = f"; arrays of {report.data_folded} fragments folded" if report.data_folded else ""
     console().print(
-        f"compacted {report.fragments} fragments ({report.rows} rows); "
+        f"compacted {report.fragments} fragments ({report.rows} rows){arrays}; "
         f"catalog holds {report.meta_rows_total} rows"
     )
+
+
+@app.command("archive")
+def archive_prediction(
+    reference: Annotated[str, typer.Argument(help="DATASET/PIPELINE: folder name, number or hash.")],
+    json_output: JsonOption = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Keep a permanent copy of a pipeline (predictions + zip) that survives deleting its run."""
+    from ..catalog.archive import archive_pipeline
+    from ..workspace.workspace import Workspace
+
+    report = archive_pipeline(Workspace.open(workspace, create=False), reference)
+    if json_output:
+        print_json(report.to_dict())
+        return
+    out = console()
+    out.print(f"archived {report.dataset}/{report.folder}: {report.archive} ({report.files} files)")
+    if report.predictions:
+        out.print(f"predictions: {report.predictions}")
+
+
+@app.command("rebuild")
+def rebuild(
+    dry_run: DryRunOption = False,
+    yes: YesOption = False,
+    json_output: JsonOption = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Rebuild both Parquet files from the run folders and the archives alone."""
+    from ..catalog.rebuild import rebuild_catalog
+    from ..workspace.workspace import Workspace
+
+    ws = Workspace.open(workspace, create=False)
+    plan = rebuild_catalog(ws, dry_run=True)
+    if not dry_run:
+        confirm_or_refuse(
+            f"Rebuild the catalog from {plan.from_folders} pipeline folders and {plan.from_archives} "
+            f"archived pipelines ({plan.dropped or 0} rows of deleted, unarchived pipelines dropped)?",
+            yes,
+        )
+    report = plan if dry_run else rebuild_catalog(ws)
+    if json_output:
+        print_json(report.to_dict())
+        return
+    verb = "would rebuild" if dry_run else "rebuilt"
+    console().print(
+        f"{verb} {report.rows} rows from {report.from_folders} pipeline folders and "
+        f"{report.from_archives} archived pipelines; {report.dropped or 0} rows dropped"
+    )
+    for problem in report.skipped[:10]:
+        console().print(f"[yellow]skipped[/] {problem}")
+
+
+@app.command("report")
+def catalog_report(workspace: WorkspaceOption = None) -> None:
+    """Write catalog/reports/: global_performance.html and dataset_history/DATASET.html."""
+    from ..reports.catalog_reports import write_catalog_reports
+    from ..workspace.workspace import Workspace
+
+    paths = write_catalog_reports(Workspace.open(workspace, create=False))
+    out = console()
+    for path in paths:
+        out.print(str(path), soft_wrap=True)

@@ -34,6 +34,17 @@ def run(
     ] = None,
     engine: Annotated[str, typer.Option(help="Engine that expands and executes pipelines.")] = "sklearn",
     top: Annotated[int, typer.Option(help="Rows of the final table.")] = 10,
+    plots: Annotated[
+        str,
+        typer.Option(help="Plots drawn into outputs/ at the end: best (the session's best), all or none."),
+    ] = "best",
+    from_zip: Annotated[
+        Path | None,
+        typer.Option("--from-zip", help="Re-run the pipelines of a library zip (fullrun: on its own data)."),
+    ] = None,
+    trust: Annotated[
+        bool, typer.Option("--trust", help="--from-zip: accept classes and objects that are not trusted.")
+    ] = False,
     json_output: JsonOption = False,
     workspace: WorkspaceOption = None,
 ) -> None:
@@ -44,6 +55,7 @@ def run(
     from ..configs import load_pipeline
     from ..engines.registry import get_engine
     from ..experiment import check_run_options, resolve_metric, run_experiment
+    from ..reports.run_outputs import check_plots
     from ..workspace.layout import WorkspaceLayout, validate_name
     from ..workspace.workspace import Workspace, resolve_root
 
@@ -52,8 +64,18 @@ def run(
     if top < 1:
         raise InputError("--top must be at least 1")
     session = check_run_options(session, jobs)
+    check_plots(plots)
     layout = WorkspaceLayout(resolve_root(workspace))
     runner = get_engine(engine)
+    if from_zip is not None:
+        from .library import run_from_zip
+
+        if pipeline or (dataset and len(dataset) > 1):
+            raise InputError("--from-zip runs the zip's pipelines: no --pipeline, at most one --dataset")
+        data = runner.load_dataset(Path(dataset[0]), target=target, task=task) if dataset else None
+        options = {"dataset": data, "session": session, "n_jobs": jobs, "metric": metric, "trust": trust}
+        run_from_zip(from_zip, {**options, "plots": plots}, json_output, workspace)
+        return
     # Everything is read and validated before the workspace is touched.
     if dataset:
         datasets = [runner.load_dataset(Path(p), target=target, task=task) for p in dataset]
@@ -73,7 +95,7 @@ def run(
 
     ws = Workspace.open(layout.root)
     reports = [
-        _run_one(ws, runner, data, config, specs, session, jobs, metric, run_experiment)
+        _run_one(ws, runner, data, config, specs, session, jobs, metric, run_experiment, plots=plots)
         for data, config, specs in plans
     ]
     if json_output:
@@ -84,7 +106,7 @@ def run(
         _print_report(out, ws, report, top)
 
 
-def _run_one(ws, runner, data, config, specs, session, jobs, metric, run_experiment):
+def _run_one(ws, runner, data, config, specs, session, jobs, metric, run_experiment, plots="best"):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(
@@ -111,6 +133,7 @@ def _run_one(ws, runner, data, config, specs, session, jobs, metric, run_experim
             n_jobs=jobs,
             metric=metric,
             progress=advance,
+            plots=plots,
         )
 
 
@@ -153,6 +176,20 @@ def _report_json(ws, report, top) -> dict[str, Any]:
             }
             for s in ranked
         ],
+        **_outputs_json(report.outputs),
+    }
+
+
+def _outputs_json(outputs) -> dict[str, Any]:
+    """The plots and session report drawn at the end, and the seconds they added."""
+    if outputs is None:
+        return {}
+    return {
+        "report": str(outputs.report) if outputs.report else None,
+        "plots": [str(p) for p in outputs.plots],
+        "plots_s": round(outputs.plots_s, 3),
+        "report_s": round(outputs.report_s, 3),
+        "report_error": outputs.error,
     }
 
 
@@ -178,3 +215,9 @@ def _print_report(out, ws, report, top) -> None:
         out.print(f"best predictions: {best_file}")
     for error in report.summary.errors[:5]:
         out.print(f"[red]failed[/] {error['folder']}: {error['error']}")
+    outputs = report.outputs
+    if outputs is not None and outputs.report is not None:
+        drawn = f"{len(outputs.plots)} plots and the report" if outputs.plots else "the report"
+        out.print(f"report: {outputs.report} ({drawn} took {outputs.seconds:.1f} s)")
+    if outputs is not None and outputs.error:
+        out.print(f"[yellow]warning:[/] plots or report not written: {outputs.error}")

@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from .options import JsonOption, WorkspaceOption, parse_age
+from .options import DryRunOption, JsonOption, WorkspaceOption, YesOption, parse_age
+from .prompts import confirm_or_refuse
 from .render import console, human_size, print_json, rows_json, table
 
 app = typer.Typer(help="List and inspect the runs of each dataset.", no_args_is_help=True)
@@ -40,6 +41,7 @@ def list_runs(
             o.last_run,
             None if o.best is None else f"{o.best.partition} {o.best.metric} {o.best.score:.4g}",
             None if o.best is None else o.best.folder,
+            "yes" if o.archived else "",
         )
         for o in found
     ]
@@ -53,6 +55,7 @@ def list_runs(
         "last run",
         "best",
         "best pipeline",
+        "archived?",
     ]
     console().print(table("runs", columns, rows))
 
@@ -127,3 +130,101 @@ def show_runs(
     )
     if best is not None:
         out.print(f"best predictions: {ws.layout.best_csv(dataset, best.folder)}")
+
+
+SessionOption = Annotated[str | None, typer.Option(help="Only the pipelines of this session.")]
+
+
+def _print_selection(out, title: str, pipelines, skipped: list[str]) -> None:
+    rows = [
+        (p.number, p.folder, p.session, p.status, p.created_at[:19], human_size(p.size_bytes))
+        for p in pipelines
+    ]
+    out.print(table(title, ["#", "pipeline", "session", "status", "created", "size"], rows))
+    if skipped:
+        note = f"left alone (incomplete, see 'nirs4all workspace verify'): {', '.join(skipped)}"
+        out.print(note, markup=False)
+
+
+@app.command("delete")
+def delete_runs(
+    dataset: Annotated[str, typer.Argument(help="Dataset name (a folder of runs/).")],
+    session: SessionOption = None,
+    older_than: Annotated[
+        str | None, typer.Option(help="Only pipelines created longer ago than this, e.g. 30d.")
+    ] = None,
+    dry_run: DryRunOption = False,
+    yes: YesOption = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Delete the best result even if it has no archived copy.")
+    ] = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Delete finished pipeline folders of a dataset; the catalog keeps their rows.
+
+    Refuses to delete the dataset's best result unless it was archived with
+    'nirs4all catalog archive' (or --force). Numbers are never reused.
+    """
+    from ..errors import DeletionRefused
+    from ..workspace.retention import delete_pipelines, plan_deletion
+    from ..workspace.workspace import Workspace
+
+    age = parse_age(older_than) if older_than else None
+    ws = Workspace.open(workspace, create=False)
+    plan = plan_deletion(ws, dataset, session=session, older_than=age)
+    out = console()
+    if not plan.pipelines:
+        out.print(f"nothing to delete in {dataset}")
+        return
+    title = f"{'would delete' if dry_run else 'to delete'}: {len(plan.pipelines)} pipelines of {dataset}"
+    _print_selection(out, title, plan.pipelines, plan.skipped_incomplete)
+    if plan.refusal and not force:
+        raise DeletionRefused(plan.refusal)
+    if dry_run:
+        out.print(f"dry run: {human_size(plan.size_bytes)} would be freed; nothing was deleted")
+        return
+    question = f"Delete {len(plan.pipelines)} pipelines ({human_size(plan.size_bytes)}) of {dataset}?"
+    confirm_or_refuse(question, yes)
+    report = delete_pipelines(ws, plan, force=force)
+    out.print(
+        f"deleted {len(report.deleted)} pipelines and {report.binaries_removed} binaries, "
+        f"freed {human_size(report.bytes_freed)}; best is now {report.best_after or 'none'}; "
+        "their catalog rows are kept"
+    )
+
+
+@app.command("archive")
+def archive_runs(
+    dataset: Annotated[str, typer.Argument(help="Dataset name (a folder of runs/).")],
+    session: SessionOption = None,
+    dry_run: DryRunOption = False,
+    yes: YesOption = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Tar finished pipelines into catalog/archives/runs/, verify the tar, then delete them."""
+    from ..workspace.archive import archive_runs as archive
+    from ..workspace.archive import plan_runs_archive
+    from ..workspace.workspace import Workspace
+
+    ws = Workspace.open(workspace, create=False)
+    plan = plan_runs_archive(ws, dataset, session=session)
+    out = console()
+    if not plan.pipelines:
+        out.print(f"nothing to archive in {dataset}")
+        return
+    verb = "would archive" if dry_run else "to archive"
+    _print_selection(
+        out, f"{verb}: {len(plan.pipelines)} pipelines of {dataset}", plan.pipelines, plan.skipped_incomplete
+    )
+    size = human_size(plan.size_bytes)
+    if dry_run:
+        out.print(f"dry run: {len(plan.members)} files ({size}) would go to catalog/archives/runs/")
+        return
+    question = f"Archive {len(plan.pipelines)} pipelines ({size}) of {dataset}, then delete them?"
+    confirm_or_refuse(question, yes)
+    report = archive(ws, plan)
+    best = report.deletion.best_after or "none"
+    out.print(
+        f"archived {report.files} files to {report.archive} ({human_size(report.size_bytes)}, verified); "
+        f"deleted {len(report.deletion.deleted)} pipelines; best is now {best}"
+    )

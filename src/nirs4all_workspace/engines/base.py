@@ -12,7 +12,7 @@ Third-party engines register an object factory under the entry-point group
 from __future__ import annotations
 
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
@@ -32,6 +32,16 @@ METRIC_DIRECTIONS: dict[str, str] = {
     "accuracy": "max",
     "balanced_accuracy": "max",
     "f1": "max",
+    # the signals engine (trading metrics of a strategy over price bars)
+    "total_return": "max",
+    "sharpe": "max",
+    "sortino": "max",
+    "max_drawdown": "min",
+    "win_rate": "max",
+    "profit_factor": "max",
+    "n_trades": "max",
+    "avg_trade_bars": "max",
+    "regime_aware_sharpe": "max",
 }
 
 
@@ -85,6 +95,11 @@ class PipelineResult:
     ``metrics`` maps a partition to its scores (``{"val": {"rmse": 0.4}}``);
     ``folds`` lists the validation scores of each cross-validation fold.
     ``figures`` maps a file name (``"pred_vs_true.png"``) to its bytes.
+    ``files`` maps a file name (``"signals.parquet"``) to bytes the workspace
+    writes into the pipeline folder; ``dataset_files`` maps ``_<folder>/<name>``
+    (``"_classifiers/vol_30_a1b2.parquet"``) to bytes shared by the pipelines of
+    a dataset, written once under ``runs/<dataset>/`` (content-addressed names:
+    an existing file is kept). Names are validated by the workspace.
     """
 
     status: Status
@@ -98,12 +113,27 @@ class PipelineResult:
     duration_s: float = 0.0
     error: str | None = None
     info: dict[str, Any] = field(default_factory=dict)
+    files: dict[str, bytes] = field(default_factory=dict)
+    dataset_files: dict[str, bytes] = field(default_factory=dict)
 
     @classmethod
     def failure(cls, exc: BaseException, task: str = "unknown", duration_s: float = 0.0) -> PipelineResult:
         """A failed result carrying the exception's traceback for ``error.log``."""
         text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         return cls(status="failed", task=task, error=text, duration_s=duration_s)
+
+
+@dataclass(frozen=True)
+class StoredPipeline:
+    """A finished pipeline as stored, handed to an engine's optional ``summarize``.
+
+    ``record`` is its ``pipeline.json``; ``read(name)`` returns the bytes of one
+    of its files (``"signals.parquet"``), so the engine reads through the
+    workspace and never opens paths itself.
+    """
+
+    record: dict[str, Any]
+    read: Callable[[str], bytes]
 
 
 @runtime_checkable

@@ -9,7 +9,10 @@ from typing import Any
 from ..errors import InputError
 
 ENTRY_POINT_GROUP = "nirs4all_workspace.engines"
-_BUILTIN = {"sklearn": "nirs4all_workspace.engines.sklearn:SklearnEngine"}
+_BUILTIN = {
+    "sklearn": "nirs4all_workspace.engines.sklearn:SklearnEngine",
+    "signals": "nirs4all_workspace.engines.signals:SignalsEngine",
+}
 
 
 def available_engines() -> dict[str, str]:

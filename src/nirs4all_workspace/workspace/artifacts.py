@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -74,7 +75,11 @@ class ArtifactStore:
     def put(self, dataset: str, artifact: SerializedArtifact) -> ArtifactRef:
         """Store ``artifact`` unless an identical one is already there; return its reference."""
         path = self.layout.binary_path(dataset, artifact.file_name)
-        if not path.exists():
+        try:
+            # Reused: refresh its time so that 'workspace gc' (which spares recent
+            # binaries) keeps it while this pipeline's pipeline.json is written.
+            os.utime(path)
+        except FileNotFoundError:
             # Two processes storing the same bytes at once both rename identical content: safe.
             atomic_write_bytes(path, artifact.data)
         return ArtifactRef(

@@ -22,6 +22,17 @@ from typing import IO, Any
 PARTIAL_SUFFIX = ".partial"
 
 
+def _current_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+# mkstemp creates files readable by their owner only; workspace files are meant to be
+# shared (a colleague's file manager, a CI job), so they get the usual mode.
+FILE_MODE = 0o666 & ~_current_umask()
+
+
 def _fsync_wanted() -> bool:
     return os.environ.get("NIRS4ALL_FSYNC", "") not in ("", "0")
 
@@ -37,6 +48,7 @@ def atomic_open(target: Path, mode: str = "wb") -> Iterator[IO[Any]]:
     fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=PARTIAL_SUFFIX)
     tmp = Path(tmp_name)
     try:
+        os.fchmod(fd, FILE_MODE)
         encoding = None if "b" in mode else "utf-8"
         newline = None if "b" in mode else ""
         with os.fdopen(fd, mode, encoding=encoding, newline=newline) as handle:
@@ -75,6 +87,7 @@ def atomic_write_with(target: Path, writer: Callable[[Path], None]) -> None:
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=PARTIAL_SUFFIX)
+    os.fchmod(fd, FILE_MODE)
     os.close(fd)
     tmp = Path(tmp_name)
     try:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import os
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -62,7 +61,7 @@ class BestTracker:
 
     def _signature(self, dataset: str) -> tuple[int, int] | None:
         try:
-            stat = os.stat(self.layout.best_state_file(dataset))
+            stat = self.layout.best_state_file(dataset).stat()
         except FileNotFoundError:
             return None
         return stat.st_ino, stat.st_mtime_ns
@@ -89,9 +88,9 @@ class BestTracker:
             return False
         key = (dataset, metric, partition, direction)
         known = self._known.get(key)
-        if known is not None and known[1] is not None and known[1] == self._signature(dataset):
-            if not _better(score, known[0], direction):
-                return False
+        fresh = known is not None and known[1] is not None and known[1] == self._signature(dataset)
+        if fresh and not _better(score, known[0], direction):
+            return False
         with FileLock(self.layout.dataset_lock(dataset)):
             best = self._current_for(dataset, metric, partition, direction)
             if best is not None and not best.beaten_by(score):

@@ -24,10 +24,12 @@ class DatasetOverview:
     size_bytes: int
     last_run: datetime | None
     best: BestResult | None
+    archived: bool = False  # a runs tar of it exists under catalog/archives/runs/
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "dataset": self.dataset,
+            "archived": self.archived,
             "sessions": self.sessions,
             "pipelines": self.pipelines,
             "completed": self.completed,
@@ -52,6 +54,8 @@ def folder_size(path: Path) -> int:
 
 def dataset_overview(workspace: Workspace, dataset: str) -> DatasetOverview:
     """Counts from the folders (the truth), sessions from ``run_summary.json``."""
+    from ..catalog.archived import archived_datasets
+
     folders = workspace.manifests.list_folders(dataset)
     statuses = [workspace.manifests.status(dataset, f.folder) for f in folders]
     sessions = workspace.sessions.sessions(dataset)
@@ -69,6 +73,7 @@ def dataset_overview(workspace: Workspace, dataset: str) -> DatasetOverview:
         size_bytes=folder_size(workspace.layout.dataset_dir(dataset)),
         last_run=last,
         best=workspace.best.current(dataset),
+        archived=dataset in archived_datasets(workspace.layout),
     )
 
 

@@ -19,6 +19,11 @@ _PIPELINE_FOLDER = re.compile(r"^(?P<number>\d{4,})_(?:(?P<name>.+)_)?(?P<hash>[
 _RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
 _FORBIDDEN_CHARS = set('/\\<>:"|?*\x00')
 MAX_NAME_LENGTH = 100
+TRASH_PREFIX = "_trash_"
+# Dataset-level folders an engine may fill (``_classifiers/``, ``_analytics/``); these are the workspace's own.
+_SHARED_FOLDER = re.compile(r"^_[a-z][a-z0-9_]*$")
+_WORKSPACE_FOLDERS = ("_state", "_binaries")
+_PIPELINE_FILES = ("pipeline.json", "manifest.yaml", "metrics.json", "predictions.csv", "error.log", "outputs")
 TRAINED_TYPES = ("filtered", "pipeline", "fullrun")
 
 
@@ -120,6 +125,13 @@ class PipelinePaths:
     def error_log(self) -> Path:
         return self.dir / "error.log"
 
+    def engine_file(self, name: str) -> Path:
+        """A file an engine adds to the folder (``signals.parquet``); InvalidNameError for the
+        workspace's own names or an unsafe one."""
+        if name in _PIPELINE_FILES:
+            raise InvalidNameError(f"pipeline file name {name!r} is reserved by the workspace")
+        return self.dir / validate_name(name, "pipeline file")
+
 
 class WorkspaceLayout:
     """Maps workspace concepts to paths under one root."""
@@ -153,8 +165,32 @@ class WorkspaceLayout:
     def best_state_file(self, dataset: str) -> Path:
         return self.state_dir(dataset) / "best.json"
 
+    def dataset_info_file(self, dataset: str) -> Path:
+        """What predict needs of the data each session ran on (feature names, target...)."""
+        return self.state_dir(dataset) / "dataset.json"
+
     def binaries_dir(self, dataset: str) -> Path:
         return self.dataset_dir(dataset) / "_binaries"
+
+    def dataset_shared_file(self, dataset: str, relative: str) -> Path:
+        """``runs/<dataset>/_<folder>/<name>``: a file an engine shares between the pipelines of a
+        dataset (``_classifiers/``) or computes over all of them (``_analytics/``).
+
+        ``relative`` is ``_folder/name``; InvalidNameError for any other form, and for
+        the workspace's own folders (``_state``, ``_binaries``, ``_trash_*``).
+        """
+        folder, sep, name = str(relative).partition("/")
+        if (
+            not sep
+            or not _SHARED_FOLDER.match(folder)
+            or folder in _WORKSPACE_FOLDERS
+            or folder.startswith(TRASH_PREFIX)
+        ):
+            raise InvalidNameError(
+                f"dataset file {relative!r} must be '_folder/name' with a folder such as _classifiers "
+                f"(not {', '.join(_WORKSPACE_FOLDERS)})"
+            )
+        return self.dataset_dir(dataset) / folder / validate_name(name, "dataset file")
 
     def binary_path(self, dataset: str, file_name: str) -> Path:
         return self.binaries_dir(dataset) / validate_name(file_name, "binary")
@@ -179,6 +215,10 @@ class WorkspaceLayout:
     def run_log(self, dataset: str) -> Path:
         return self.dataset_dir(dataset) / "run.log"
 
+    def trash_dir(self, dataset: str, token: str) -> Path:
+        """Where a pipeline folder is renamed before it is removed (``_trash_<token>``)."""
+        return self.dataset_dir(dataset) / f"{TRASH_PREFIX}{validate_name(token, 'trash token')}"
+
     # -- exports ---------------------------------------------------------
     @property
     def exports_dir(self) -> Path:
@@ -190,6 +230,10 @@ class WorkspaceLayout:
     def export_best_predictions(self, dataset: str, date: str, number: int, short_hash: str) -> Path:
         name = f"{validate_name(dataset)}_{date}_{format_number(number)}_{short_hash}.csv"
         return self.exports_dir / "best_predictions" / name
+
+    def export_staging_dir(self, dataset: str, token: str) -> Path:
+        """Internal: where ``exports/<dataset>/`` is assembled (and the old copy parked) before a swap."""
+        return self.exports_dir / "_staging" / f"{validate_name(dataset)}.{validate_name(token, 'token')}"
 
     def session_report(self, dataset: str) -> Path:
         return self.exports_dir / "session_reports" / f"{validate_name(dataset)}.html"
@@ -210,6 +254,10 @@ class WorkspaceLayout:
 
     def trained_zip(self, kind: str, name: str) -> Path:
         return self.trained_dir(kind) / f"{validate_name(name, 'library entry')}.zip"
+
+    def template_file(self, name: str) -> Path:
+        """``library/templates/<name>.json`` (templates may also be .yaml: see ``configs.find_template``)."""
+        return self.templates_dir / f"{validate_name(name, 'template')}.json"
 
     # -- catalog ---------------------------------------------------------
     @property
@@ -238,6 +286,53 @@ class WorkspaceLayout:
     @property
     def catalog_reports_dir(self) -> Path:
         return self.catalog_dir / "reports"
+
+    @property
+    def global_performance_report(self) -> Path:
+        """``catalog/reports/global_performance.html``: the best of every dataset."""
+        return self.catalog_reports_dir / "global_performance.html"
+
+    def dataset_history_report(self, dataset: str) -> Path:
+        """``catalog/reports/dataset_history/<dataset>.html``: best score per session."""
+        return self.catalog_reports_dir / "dataset_history" / f"{validate_name(dataset)}.html"
+
+    @property
+    def catalog_archives_root(self) -> Path:
+        return self.catalog_dir / "archives"
+
+    def runs_archive(self, dataset: str, session: str | None, stamp: str) -> Path:
+        """``catalog/archives/runs/<dataset>[_<session>]_<stamp>.tar.gz``."""
+        parts = [validate_name(dataset)] + ([validate_name(session, "session")] if session else []) + [stamp]
+        return self.catalog_archive_dir("runs") / f"{'_'.join(parts)}.tar.gz"
+
+    def pipeline_archive(self, dataset: str, folder: str) -> Path:
+        """``catalog/archives/pipeline/<dataset>_<folder>.zip``."""
+        folder = self.pipeline(dataset, folder).folder  # validates both names
+        return self.catalog_archive_dir("pipeline") / f"{dataset}_{folder}.zip"
+
+    def archived_predictions(self, dataset: str, number: int, short_hash: str) -> Path:
+        """``catalog/archives/best_predictions/<dataset>_<NNNN>_<hash>.csv``."""
+        name = f"{validate_name(dataset)}_{format_number(number)}_{short_hash}.csv"
+        return self.catalog_archive_dir("best_predictions") / name
+
+    @property
+    def archive_registry_dir(self) -> Path:
+        """Internal: one JSON entry per archive, naming the pipelines it holds."""
+        return self.catalog_dir / "_archived"
+
+    def archive_registry_entry(self, archive: Path) -> Path:
+        kind = Path(archive).parent.name
+        return self.archive_registry_dir / f"{kind}_{Path(archive).name}.json"
+
+    @property
+    def archive_lock(self) -> Path:
+        """Serializes the writing of archives (so two never take the same name)."""
+        return self.catalog_dir / "_archive_lock"
+
+    @property
+    def catalog_quarantine_dir(self) -> Path:
+        """Internal: unreadable catalog files moved aside by ``workspace verify --repair``."""
+        return self.catalog_dir / "_quarantine"
 
     # -- relative paths (stored in the catalog, portable across machines) --
     def relative(self, path: Path) -> str:

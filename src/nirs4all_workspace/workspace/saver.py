@@ -2,7 +2,9 @@
 
 For one executed pipeline it allocates the folder (through ManifestManager),
 stores the fitted objects in ``_binaries/``, then writes ``metrics.json``,
-``predictions.csv``, figures, ``error.log`` for a failure and, last,
+``predictions.csv``, figures, the engine's own files (``result.files``), the
+dataset-level files it shares (``result.dataset_files``, under
+``runs/<dataset>/_<folder>/``, kept if already there), ``error.log`` for a failure and, last,
 ``pipeline.json`` with the final status: a folder whose ``pipeline.json`` is
 missing or not finished is incomplete and never shown as a result. Every file
 is written to a temporary and renamed.
@@ -10,8 +12,9 @@ is written to a temporary and renamed.
 
 from __future__ import annotations
 
+import hashlib
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,6 +106,9 @@ class SimulationSaver:
             atomic_write_text(paths.predictions_csv, text)
         for name, image in result.figures.items():
             atomic_write_bytes(paths.outputs_dir / validate_name(name, "figure"), image)
+        for name, content in result.files.items():
+            atomic_write_bytes(paths.engine_file(name), content)
+        self.save_dataset_files(dataset, result.dataset_files)
         if result.status == "failed":
             atomic_write_text(paths.error_log, result.error or "failed without a message\n")
         record = {
@@ -133,9 +139,32 @@ class SimulationSaver:
             "error": _last_line(result.error) if result.error else None,
             "info": result.info,
         }
+        if result.files:  # engine files, with digests (only for engines that add some)
+            record["files"] = {
+                name: {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+                for name, data in sorted(result.files.items())
+            }
+        if result.dataset_files:
+            record["dataset_files"] = sorted(result.dataset_files)
         self.manifests.write_pipeline(handle, record)
         meta, data = catalog_rows(record, result.predictions, result.classes)
         return SavedPipeline(handle, result.status, record, metrics, meta, data, text)
+
+
+    def save_dataset_files(self, dataset: str, files: Mapping[str, bytes], *, replace: bool = False) -> list[str]:
+        """Write dataset-level files (``"_classifiers/x.parquet"`` -> bytes) under ``runs/<dataset>/``.
+
+        Without ``replace`` an existing file is kept: engines name shared files by
+        their content, so it is the same. Returns the names written. Raises
+        InvalidNameError for a name outside an engine's ``_folder/name`` (see layout).
+        """
+        written = []
+        for name, content in files.items():
+            path = self.layout.dataset_shared_file(dataset, name)
+            if replace or not path.exists():
+                atomic_write_bytes(path, content)
+                written.append(name)
+        return written
 
 
 def _last_line(text: str) -> str:

@@ -1,0 +1,115 @@
+"""``nirs4all workspace ...``: check, repair, clean up and measure the whole workspace."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from .options import DryRunOption, JsonOption, WorkspaceOption, YesOption, parse_age
+from .prompts import confirm_or_refuse
+from .render import console, human_size, print_json, table
+
+app = typer.Typer(help="Check, repair, clean up and measure the workspace.", no_args_is_help=True)
+
+
+@app.command("verify")
+def verify_workspace(
+    repair: Annotated[
+        bool, typer.Option("--repair", help="Fix what can be fixed, then check again.")
+    ] = False,
+    json_output: JsonOption = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Check binaries, statuses, numbering, catalog, best files and archives.
+
+    Exit status 0 when the workspace is sound, 1 when problems remain. Run it
+    while no other nirs4all process writes to the workspace.
+    """
+    from ..workspace.verify import verify
+    from ..workspace.workspace import Workspace
+
+    report = verify(Workspace.open(workspace, create=False), repair=repair)
+    if json_output:
+        print_json(report.to_dict())
+    else:
+        out = console()
+        if report.problems:
+            columns = ["check", "path", "problem"] + (["repair"] if repair else ["repairable"])
+            rows = [
+                (
+                    p.check,
+                    p.path,
+                    p.message,
+                    p.action or ("not repaired" if p.repairable else "cannot repair"),
+                )
+                if repair
+                else (p.check, p.path, p.message, "yes" if p.repairable else "no")
+                for p in report.problems
+            ]
+            out.print(table(f"{len(report.problems)} problems found", columns, rows))
+        checked = ", ".join(f"{n} {what.replace('_', ' ')}" for what, n in sorted(report.checked.items()))
+        out.print(f"checked {checked or 'an empty workspace'}")
+        if report.ok:
+            out.print("workspace is sound" if not report.problems else "every problem was repaired")
+        else:
+            hint = "" if repair else "; 'nirs4all workspace verify --repair' fixes what can be fixed"
+            out.print(f"{len(report.remaining)} problems remain{hint}")
+            for p in report.remaining if repair else []:
+                out.print(f"  {p.check}: {p.path}: {p.message}", markup=False)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command("gc")
+def collect_garbage(
+    dry_run: DryRunOption = False,
+    yes: YesOption = False,
+    min_age: Annotated[
+        str, typer.Option(help="Spare binaries and temporaries younger than this (a run may be using them).")
+    ] = "10m",
+    json_output: JsonOption = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Remove unreferenced binaries, compacted fragments, stray temporaries and trash folders."""
+    from ..workspace import gc
+    from ..workspace.workspace import Workspace
+
+    age = parse_age(min_age).total_seconds()
+    ws = Workspace.open(workspace, create=False)
+    report = gc.collect_garbage(ws, dry_run=True, min_age_s=age)
+    if report.items and not dry_run:
+        counts = ", ".join(f"{n} {kind}" for kind, n in report.counts().items() if n)
+        confirm_or_refuse(f"Remove {counts} ({human_size(report.bytes_freed)})?", yes)
+        report = gc.collect_garbage(ws, dry_run=False, min_age_s=age)
+    if json_output:
+        print_json(report.to_dict())
+        return
+    out = console()
+    if report.items:
+        rows = [(i.kind, i.path, human_size(i.size)) for i in report.items]
+        out.print(table("would remove" if dry_run else "removed", ["kind", "path", "size"], rows))
+    for reason in report.skipped:
+        out.print(f"skipped: {reason}", markup=False)
+    verb = "would free" if dry_run else "freed"
+    out.print(f"{verb} {human_size(report.bytes_freed)} ({len(report.items)} items)")
+
+
+@app.command("du")
+def disk_usage(json_output: JsonOption = False, workspace: WorkspaceOption = None) -> None:
+    """Disk usage per dataset and per kind (binaries, runs, catalog, archives, library, exports)."""
+    from ..workspace.usage import disk_usage as usage
+    from ..workspace.workspace import Workspace
+
+    report = usage(Workspace.open(workspace, create=False))
+    if json_output:
+        print_json(report.to_dict())
+        return
+    out = console()
+    rows = [
+        (d.dataset, human_size(d.pipelines), human_size(d.binaries), human_size(d.other), human_size(d.total))
+        for d in report.datasets
+    ]
+    out.print(table("datasets", ["dataset", "pipelines", "binaries", "other", "total"], rows))
+    kinds = [(kind, human_size(size)) for kind, size in report.kinds.items()]
+    out.print(table("workspace", ["kind", "size"], [*kinds, ("total", human_size(report.total))]))

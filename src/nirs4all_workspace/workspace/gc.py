@@ -1,0 +1,208 @@
+"""Garbage collection (``nirs4all workspace gc``): what nothing refers to any more.
+
+Four kinds of garbage, each safe to remove:
+
+- binaries in ``runs/<dataset>/_binaries/`` that no ``pipeline.json`` of the
+  dataset references (binaries are per dataset: a pipeline only loads from its
+  own dataset's folder);
+- catalog fragments already folded into both main files (invisible to readers);
+- stray ``.*.partial`` temporaries left by a killed process;
+- ``_trash_*`` folders left by an interrupted deletion.
+
+A run writes a pipeline's binaries before its ``pipeline.json``, so a binary
+may be unreferenced for a moment while a run is going: binaries and
+temporaries are only removed once they are older than ``min_age_s`` (ten
+minutes by default; ``ArtifactStore.put`` refreshes the time of a binary it
+reuses). A dataset with an unreadable ``pipeline.json`` keeps all its binaries.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import IntegrityError
+from .atomic import PARTIAL_SUFFIX
+from .inventory import folder_size
+from .layout import TRASH_PREFIX
+from .locking import FileLock
+from .workspace import Workspace
+
+DEFAULT_MIN_AGE_S = 600.0
+
+
+@dataclass(frozen=True)
+class GarbageItem:
+    """One thing gc removes (or would remove)."""
+
+    kind: str  # binary, fragment, temporary, trash
+    path: str  # relative to the workspace root
+    size: int
+
+
+@dataclass
+class GcReport:
+    """What ``workspace gc`` removed (or, with ``dry_run``, would remove)."""
+
+    items: list[GarbageItem] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def bytes_freed(self) -> int:
+        return sum(i.size for i in self.items)
+
+    def counts(self) -> dict[str, int]:
+        kinds = ("binary", "fragment", "temporary", "trash")
+        return {k: sum(i.kind == k for i in self.items) for k in kinds}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "dry_run": self.dry_run,
+            "bytes_freed": self.bytes_freed,
+            "counts": self.counts(),
+            "items": [i.__dict__ for i in self.items],
+            "skipped": self.skipped,
+        }
+
+
+def referenced_binaries(workspace: Workspace, dataset: str) -> set[str] | None:
+    """File names referenced by the dataset's pipelines; None if a pipeline.json is unreadable."""
+    names: set[str] = set()
+    for parsed in workspace.manifests.list_folders(dataset):
+        path = workspace.layout.pipeline(dataset, parsed.folder).pipeline_json
+        if not path.exists():
+            continue  # incomplete (or being written): protected by the age limit
+        try:
+            record = workspace.manifests.read_pipeline(dataset, parsed.folder)
+        except (IntegrityError, OSError):
+            return None
+        names.update(a["file"] for a in record.get("artifacts", []))
+    return names
+
+
+def _old_enough(path: Path, min_age_s: float, now: float) -> bool:
+    try:
+        return now - path.stat().st_mtime >= min_age_s
+    except FileNotFoundError:
+        return False
+
+
+def unreferenced_binaries(
+    workspace: Workspace, dataset: str, min_age_s: float = DEFAULT_MIN_AGE_S
+) -> tuple[list[Path], str | None]:
+    """(binaries to remove, why none were considered) for one dataset."""
+    folder = workspace.layout.binaries_dir(dataset)
+    if not folder.is_dir():
+        return [], None
+    referenced = referenced_binaries(workspace, dataset)
+    if referenced is None:
+        return [], f"{dataset}: a pipeline.json is unreadable, binaries kept ('nirs4all workspace verify')"
+    now = time.time()
+    return [
+        folder / name
+        for name in workspace.artifacts.files(dataset)
+        if name not in referenced and _old_enough(folder / name, min_age_s, now)
+    ], None
+
+
+def remove_unreferenced_binaries(
+    workspace: Workspace, dataset: str, min_age_s: float = DEFAULT_MIN_AGE_S
+) -> list[GarbageItem]:
+    """Remove the dataset's unreferenced binaries; returns what was removed."""
+    paths, _reason = unreferenced_binaries(workspace, dataset, min_age_s)
+    items = [_item("binary", workspace, p) for p in paths]
+    return [i for i in items if _remove_if_old(workspace.layout.absolute(i.path), min_age_s)]
+
+
+def _item(kind: str, workspace: Workspace, path: Path) -> GarbageItem:
+    try:
+        size = folder_size(path) if path.is_dir() else path.stat().st_size
+    except FileNotFoundError:
+        size = 0
+    return GarbageItem(kind, workspace.layout.relative(path), size)
+
+
+def _remove_if_old(path: Path, min_age_s: float) -> bool:
+    """Unlink ``path`` if it is still old enough (checked again: a run may have just reused it)."""
+    if not _old_enough(path, min_age_s, time.time()):
+        return False
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+        return True
+    return False
+
+
+def stray_temporaries(root: Path, min_age_s: float = 0.0) -> list[Path]:
+    """Hidden ``.NAME.XXXX.partial`` files below ``root`` (older than ``min_age_s``)."""
+    now = time.time()
+    found = []
+    for folder, _dirs, files in os.walk(root):
+        for name in files:
+            if name.startswith(".") and name.endswith(PARTIAL_SUFFIX):
+                path = Path(folder) / name
+                if _old_enough(path, min_age_s, now):
+                    found.append(path)
+    return sorted(found)
+
+
+def trash_folders(workspace: Workspace) -> list[Path]:
+    """``_trash_*`` folders left in dataset folders (or in ``runs/``) by interrupted deletions."""
+    runs = workspace.layout.runs_dir
+    if not runs.is_dir():
+        return []
+    found = [p for p in runs.glob(f"{TRASH_PREFIX}*") if p.is_dir()]
+    for dataset in workspace.datasets():
+        found += [p for p in workspace.layout.dataset_dir(dataset).glob(f"{TRASH_PREFIX}*") if p.is_dir()]
+    return sorted(found)
+
+
+def _compacted_fragments(workspace: Workspace, report: GcReport) -> list[Path]:
+    from ..catalog.predictions import DATA_SUFFIX, META_SUFFIX
+
+    predictions = workspace.predictions
+    try:
+        ids = predictions.compacted_fragment_ids()
+    except IntegrityError as exc:
+        report.skipped.append(f"catalog fragments kept: {exc}")
+        return []
+    folder = workspace.layout.catalog_fragments_dir
+    paths = [folder / f"{i}{suffix}" for i in ids for suffix in (META_SUFFIX, DATA_SUFFIX)]
+    return [p for p in paths if p.exists()]
+
+
+def collect_garbage(
+    workspace: Workspace, dry_run: bool = False, min_age_s: float = DEFAULT_MIN_AGE_S
+) -> GcReport:
+    """Find (and unless ``dry_run`` remove) the workspace's garbage; see the module docstring."""
+    report = GcReport(dry_run=dry_run)
+    layout = workspace.layout
+    for dataset in workspace.datasets():
+        paths, reason = unreferenced_binaries(workspace, dataset, min_age_s)
+        if reason:
+            report.skipped.append(reason)
+        report.items += [_item("binary", workspace, p) for p in paths]
+    fragments = _compacted_fragments(workspace, report)
+    report.items += [_item("fragment", workspace, p) for p in fragments]
+    report.items += [_item("temporary", workspace, p) for p in stray_temporaries(layout.root, min_age_s)]
+    trash = trash_folders(workspace)
+    report.items += [_item("trash", workspace, p) for p in trash]
+    if dry_run:
+        return report
+    removed = [
+        i
+        for i in report.items
+        if i.kind not in ("binary", "temporary") or _remove_if_old(layout.absolute(i.path), min_age_s)
+    ]
+    report.items = removed
+    if fragments:
+        with FileLock(layout.catalog_lock):
+            workspace.predictions.remove_compacted_fragments()
+    for path in trash:
+        shutil.rmtree(path, ignore_errors=True)
+    return report

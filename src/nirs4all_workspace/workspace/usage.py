@@ -1,0 +1,74 @@
+"""Disk usage of a workspace (``nirs4all workspace du``): per dataset and per kind."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .inventory import folder_size
+from .workspace import Workspace
+
+KINDS = ("binaries", "runs", "catalog", "archives", "library", "exports")
+
+
+@dataclass(frozen=True)
+class DatasetUsage:
+    """Bytes of one dataset folder: binaries, pipeline folders, the rest (session files, state, best)."""
+
+    dataset: str
+    binaries: int
+    pipelines: int
+    other: int
+
+    @property
+    def total(self) -> int:
+        return self.binaries + self.pipelines + self.other
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.__dict__, "total": self.total}
+
+
+@dataclass
+class UsageReport:
+    """Bytes per dataset and per kind; ``kinds`` adds up to ``total``."""
+
+    datasets: list[DatasetUsage] = field(default_factory=list)
+    kinds: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.kinds.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"total": self.total, "kinds": self.kinds, "datasets": [d.to_dict() for d in self.datasets]}
+
+
+def dataset_usage(workspace: Workspace, dataset: str) -> DatasetUsage:
+    layout = workspace.layout
+    binaries = folder_size(layout.binaries_dir(dataset))
+    pipelines = sum(
+        folder_size(layout.pipeline(dataset, f.folder).dir) for f in workspace.manifests.list_folders(dataset)
+    )
+    total = folder_size(layout.dataset_dir(dataset))
+    return DatasetUsage(dataset, binaries, pipelines, max(total - binaries - pipelines, 0))
+
+
+def disk_usage(workspace: Workspace) -> UsageReport:
+    """Sizes of the workspace: ``runs`` is everything under ``runs/`` but the binaries;
+    ``catalog`` excludes ``catalog/archives/``, counted as ``archives``; ``other`` is the rest."""
+    layout = workspace.layout
+    report = UsageReport(datasets=[dataset_usage(workspace, d) for d in workspace.datasets()])
+    runs_total = folder_size(layout.runs_dir)
+    binaries = sum(d.binaries for d in report.datasets)
+    archives = folder_size(layout.catalog_archives_root)
+    report.kinds = {
+        "binaries": binaries,
+        "runs": runs_total - binaries,
+        "catalog": folder_size(layout.catalog_dir) - archives,
+        "archives": archives,
+        "library": folder_size(layout.library_dir),
+        "exports": folder_size(layout.exports_dir),
+    }
+    counted = sum(report.kinds.values())
+    report.kinds["other"] = max(folder_size(layout.root) - counted, 0)
+    return report
