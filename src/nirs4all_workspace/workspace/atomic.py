@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
+import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -28,13 +28,31 @@ def _current_umask() -> int:
     return mask
 
 
-# mkstemp creates files readable by their owner only; workspace files are meant to be
-# shared (a colleague's file manager, a CI job), so they get the usual mode.
+# Temporaries are created with the usual mode (mkstemp would make them private):
+# workspace files are meant to be shared (a colleague's file manager, a CI job).
 FILE_MODE = 0o666 & ~_current_umask()
+_OPEN_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 
 
 def _fsync_wanted() -> bool:
     return os.environ.get("NIRS4ALL_FSYNC", "") not in ("", "0")
+
+
+def _temporary(target: Path) -> tuple[int, Path]:
+    """Create ``.NAME.XXXXXXXX.partial`` beside ``target`` (its folder created if needed)."""
+    while True:
+        tmp = target.parent / f".{target.name}.{secrets.token_hex(4)}{PARTIAL_SUFFIX}"
+        try:
+            return os.open(tmp, _OPEN_FLAGS, FILE_MODE), tmp
+        except FileExistsError:
+            continue
+        except FileNotFoundError:
+            target.parent.mkdir(parents=True, exist_ok=True)
+
+
+def _discard(tmp: Path) -> None:
+    with contextlib.suppress(OSError):
+        tmp.unlink()
 
 
 @contextlib.contextmanager
@@ -44,11 +62,8 @@ def atomic_open(target: Path, mode: str = "wb") -> Iterator[IO[Any]]:
     On any exception the temporary is removed and ``target`` is left as it was.
     """
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=PARTIAL_SUFFIX)
-    tmp = Path(tmp_name)
+    fd, tmp = _temporary(target)
     try:
-        os.fchmod(fd, FILE_MODE)
         encoding = None if "b" in mode else "utf-8"
         newline = None if "b" in mode else ""
         with os.fdopen(fd, mode, encoding=encoding, newline=newline) as handle:
@@ -56,17 +71,29 @@ def atomic_open(target: Path, mode: str = "wb") -> Iterator[IO[Any]]:
             handle.flush()
             if _fsync_wanted():
                 os.fsync(handle.fileno())
-        tmp.replace(target)
+        os.replace(tmp, target)  # noqa: PTH105 - one syscall, no Path re-parsing on the hot path
     except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+        _discard(tmp)
         raise
 
 
 def atomic_write_bytes(target: Path, data: bytes) -> None:
-    """Write ``data`` to ``target`` atomically."""
-    with atomic_open(target, "wb") as handle:
-        handle.write(data)
+    """Write ``data`` to ``target`` atomically (the hot path: plain ``os`` calls)."""
+    target = Path(target)
+    fd, tmp = _temporary(target)
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            if _fsync_wanted():
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, target)  # noqa: PTH105
+    except BaseException:
+        _discard(tmp)
+        raise
 
 
 def atomic_write_text(target: Path, text: str) -> None:
@@ -85,20 +112,16 @@ def atomic_write_with(target: Path, writer: Callable[[Path], None]) -> None:
     For libraries that want a path rather than a file object.
     """
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=PARTIAL_SUFFIX)
-    os.fchmod(fd, FILE_MODE)
+    fd, tmp = _temporary(target)
     os.close(fd)
-    tmp = Path(tmp_name)
     try:
         writer(tmp)
         if _fsync_wanted():
             with tmp.open("rb") as handle:
                 os.fsync(handle.fileno())
-        tmp.replace(target)
+        os.replace(tmp, target)  # noqa: PTH105
     except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+        _discard(tmp)
         raise
 
 
