@@ -99,15 +99,18 @@ def execute_and_serialize(
 
 
 def _results(
-    engine: Any, specs: list[PipelineSpec], dataset: Any, n_jobs: int
+    engine: Any, specs: list[PipelineSpec], dataset: Any, n_jobs: int, backend: str = "loky"
 ) -> Iterator[tuple[PipelineSpec, tuple[PipelineResult, list[SerializedArtifact]]]]:
-    if n_jobs == 1 or len(specs) == 1:
+    if backend == "loky" and (n_jobs == 1 or len(specs) == 1):
         for spec in specs:
             yield spec, execute_and_serialize(engine, spec, dataset)
         return
     from joblib import Parallel, delayed
 
-    parallel = Parallel(n_jobs=n_jobs, backend="loky", return_as="generator")
+    # Other backends (dask, ray) come from the caller's joblib.parallel_config, inside their
+    # client (workflows/backends.py): here they are only named.
+    options = {"backend": "loky"} if backend == "loky" else {}
+    parallel = Parallel(n_jobs=n_jobs, return_as="generator", **options)
     outputs = parallel(delayed(execute_and_serialize)(engine, spec, dataset) for spec in specs)
     yield from zip(specs, outputs, strict=True)
 
@@ -154,6 +157,7 @@ def run_experiment(
     specs: list[PipelineSpec] | None = None,
     progress: ProgressCallback | None = None,
     plots: str = "best",
+    backend: str = "loky",
 ) -> ExperimentReport:
     """Run every variant of ``config`` on ``dataset`` and store the results.
 
@@ -164,6 +168,8 @@ def run_experiment(
     Once every pipeline has finished, ``plots`` (``best``, ``all`` or ``none``)
     chooses whose ``outputs/*.png`` are drawn, and the session report
     ``exports/session_reports/<dataset>.html`` is rewritten (``report.outputs``).
+    ``backend`` names the joblib backend that executes the pipelines (``loky``,
+    or ``dask``/``ray`` inside their client); the calling process still writes.
     """
     from .library.exports import refresh_exports
     from .reports.run_outputs import check_plots, write_run_outputs
@@ -197,7 +203,8 @@ def run_experiment(
     batch = _CatalogBatch(workspace)
     start = time.perf_counter()
     try:
-        for done, (spec, (result, artifacts)) in enumerate(_results(engine, specs, dataset, n_jobs), 1):
+        results = _results(engine, specs, dataset, n_jobs, backend)
+        for done, (spec, (result, artifacts)) in enumerate(results, 1):
             saved = workspace.saver.save(
                 dataset_name,
                 spec,

@@ -4,7 +4,6 @@ import errno
 import os
 import shutil
 import subprocess
-import types
 
 import pytest
 
@@ -99,10 +98,10 @@ def test_a_truncated_pipeline_json(ran, cli):
 
 
 def _disk_full(monkeypatch):
-    def mkstemp(dir=None, **_kwargs):  # tempfile's own name
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(dir))
+    def no_space(target):  # every atomic write starts by creating its temporary
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(target))
 
-    monkeypatch.setattr(atomic, "tempfile", types.SimpleNamespace(mkstemp=mkstemp))
+    monkeypatch.setattr(atomic, "_temporary", no_space)
 
 
 def test_a_full_disk_loses_nothing(ran, cli, monkeypatch):

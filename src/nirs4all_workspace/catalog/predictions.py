@@ -37,6 +37,7 @@ SORTED_KEY = "nirs4all.sorted_by"
 META_SUFFIX = ".meta.parquet"
 DATA_SUFFIX = ".data.parquet"
 DATA_ROW_GROUP = 512
+DEFAULT_METRICS = {"regression": "rmse", "classification": "accuracy", "trading": "sharpe"}
 META_ROW_GROUP = 32_768
 DATA_FOLD_FRACTION = 0.1  # fold the arrays when their fragments reach 10% of the main file...
 DATA_FOLD_MAX_FRAGMENTS = 256  # ...or when this many fragments would slow every reader
@@ -209,12 +210,16 @@ class Predictions:
         return frame
 
     def default_metric(self, dataset: str | None = None) -> str:
-        """``rmse`` for regression, ``accuracy`` for classification (by the dataset's rows)."""
+        """The metric that ranks a dataset's rows by default, from their task:
+        ``rmse`` (regression), ``accuracy`` (classification), ``sharpe`` (trading)."""
         frame = self.scan()
         if dataset is not None:
             frame = frame.filter(pl.col("dataset") == dataset)
-        tasks = self.collect(frame.select(pl.col("task").drop_nulls().unique()))["task"].to_list()
-        return "accuracy" if tasks == ["classification"] else "rmse"
+        tasks = set(self.collect(frame.select(pl.col("task").drop_nulls().unique()))["task"].to_list())
+        for task, metric in DEFAULT_METRICS.items():
+            if tasks == {task}:
+                return metric
+        return "rmse"
 
     def top(
         self,
@@ -275,25 +280,20 @@ class Predictions:
         return self.collect(query).unique("prediction_id", keep="first", maintain_order=True)
 
     def query(self, sql: str) -> pl.DataFrame:
-        """Run polars SQL over the meta rows, registered as table ``predictions``."""
+        """Run polars SQL over the meta rows, registered as table ``predictions``.
+
+        Any error of polars while parsing or running the query is the query's
+        fault (the files were read by then): InputError with its first line.
+        """
         context = pl.SQLContext(predictions=self.scan(), eager=False)
         try:
-            result = context.execute(sql)
-        except (
-            pl.exceptions.SQLInterfaceError,
-            pl.exceptions.SQLSyntaxError,
-            pl.exceptions.ColumnNotFoundError,
-            pl.exceptions.InvalidOperationError,
-        ) as exc:
-            raise InputError(f"bad SQL query: {str(exc).splitlines()[0]}") from None
-        try:
-            return result.collect()
-        except (
-            pl.exceptions.ColumnNotFoundError,
-            pl.exceptions.InvalidOperationError,
-            pl.exceptions.SQLInterfaceError,
-            pl.exceptions.SchemaError,
-        ) as exc:
+            return context.execute(sql).collect()
+        except (pl.exceptions.PolarsError, ValueError, TypeError) as exc:
+            if isinstance(exc, pl.exceptions.ComputeError) and "parquet" in str(exc).lower():
+                raise IntegrityError(
+                    f"the catalog in {self.layout.catalog_dir} could not be read ({exc}); "
+                    "run 'nirs4all workspace verify' or 'nirs4all catalog rebuild'"
+                ) from None
             raise InputError(f"bad SQL query: {str(exc).splitlines()[0]}") from None
 
     # -- compaction --------------------------------------------------------

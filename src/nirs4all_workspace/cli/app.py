@@ -13,7 +13,7 @@ import typer
 from rich.markup import escape
 
 from ..errors import WorkspaceError
-from . import catalog, export, library, predict, report, run, runs, workspace
+from . import analytics, catalog, export, library, predict, replay, report, run, runs, workflow, workspace
 from .render import error_console
 
 app = typer.Typer(
@@ -32,6 +32,9 @@ app.command("export", help=export.export.__doc__)(export.export)
 app.command("predict", help=predict.predict.__doc__)(predict.predict)
 app.add_typer(workspace.app, name="workspace")
 app.command("report", help=report.report.__doc__)(report.report)
+app.add_typer(analytics.app, name="analytics")
+app.command("replay", help=replay.replay.__doc__)(replay.replay)
+app.add_typer(workflow.app, name="workflow")
 
 
 def _one_line(message: str) -> str:

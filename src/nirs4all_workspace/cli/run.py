@@ -81,6 +81,8 @@ def run(
         datasets = [runner.load_dataset(Path(p), target=target, task=task) for p in dataset]
     else:
         datasets = [runner.demo_dataset()]
+    if len(datasets) > 1 and hasattr(runner, "align_datasets"):
+        datasets = runner.align_datasets(datasets)  # time series: bar i is the same moment in each
     for data in datasets:
         validate_name(data.name)
     user_configs = [load_pipeline(ref, layout)[0] for ref in pipeline or []]
@@ -177,6 +179,7 @@ def _report_json(ws, report, top) -> dict[str, Any]:
             for s in ranked
         ],
         **_outputs_json(report.outputs),
+        **({"analytics": [str(p) for p in report.engine_summary.files]} if report.engine_summary else {}),
     }
 
 
@@ -221,3 +224,8 @@ def _print_report(out, ws, report, top) -> None:
         out.print(f"report: {outputs.report} ({drawn} took {outputs.seconds:.1f} s)")
     if outputs is not None and outputs.error:
         out.print(f"[yellow]warning:[/] plots or report not written: {outputs.error}")
+    summary = getattr(report, "engine_summary", None)
+    if summary is not None and summary.files:
+        out.print(f"analytics: {summary.files[0].parent}")
+    if summary is not None and summary.error:
+        out.print(f"[yellow]warning:[/] analytics not written: {summary.error}")

@@ -40,6 +40,9 @@ class RunOutputs:
         return self.plots_s + self.report_s
 
 
+PLOTTED_TASKS = ("regression", "classification")
+
+
 def check_plots(plots: str) -> str:
     """``plots`` if it is one of best, all, none; InputError otherwise."""
     if plots not in PLOT_CHOICES:
@@ -53,7 +56,11 @@ def pipelines_to_plot(
     """The session's best pipeline (ties: the earlier one), every completed one, or none."""
     if plots == "none":
         return []
-    completed = [s for s in saved if s.status == "completed"]
+    # The figures are those of predictions (true vs. predicted): other tasks (e.g. the
+    # signals engine's "trading") have no y to draw.
+    completed = [
+        s for s in saved if s.status == "completed" and s.record.get("task") in PLOTTED_TASKS
+    ]
     if plots == "all":
         return completed
     best = best_by(completed, lambda s: s.score(metric, partition), direction)

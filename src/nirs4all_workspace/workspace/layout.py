@@ -20,10 +20,17 @@ _RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lp
 _FORBIDDEN_CHARS = set('/\\<>:"|?*\x00')
 MAX_NAME_LENGTH = 100
 TRASH_PREFIX = "_trash_"
-# Dataset-level folders an engine may fill (``_classifiers/``, ``_analytics/``); these are the workspace's own.
+# Folders an engine may fill (``_classifiers/``, ``_analytics/``), but not the workspace's own.
 _SHARED_FOLDER = re.compile(r"^_[a-z][a-z0-9_]*$")
 _WORKSPACE_FOLDERS = ("_state", "_binaries")
-_PIPELINE_FILES = ("pipeline.json", "manifest.yaml", "metrics.json", "predictions.csv", "error.log", "outputs")
+_PIPELINE_FILES = (
+    "pipeline.json",
+    "manifest.yaml",
+    "metrics.json",
+    "predictions.csv",
+    "error.log",
+    "outputs",
+)
 TRAINED_TYPES = ("filtered", "pipeline", "fullrun")
 
 
@@ -333,6 +340,32 @@ class WorkspaceLayout:
     def catalog_quarantine_dir(self) -> Path:
         """Internal: unreadable catalog files moved aside by ``workspace verify --repair``."""
         return self.catalog_dir / "_quarantine"
+
+    # -- workflows (docs/workflows.md) ------------------------------------
+    @property
+    def workflows_dir(self) -> Path:
+        return self.root / "workflows"
+
+    def workflow_dir(self, workflow_id: str) -> Path:
+        return self.workflows_dir / validate_name(workflow_id, "workflow")
+
+    def workflow_json(self, workflow_id: str) -> Path:
+        return self.workflow_dir(workflow_id) / "workflow.json"
+
+    def workflow_log(self, workflow_id: str) -> Path:
+        return self.workflow_dir(workflow_id) / "workflow.log"
+
+    def workflow_lock(self, workflow_id: str) -> Path:
+        """Internal: held by the process running the workflow."""
+        return self.workflow_dir(workflow_id) / "_lock"
+
+    def workflow_output(self, workflow_id: str, phase: str) -> Path:
+        """``workflows/<id>/analysis/<phase>.json``: what one phase produced."""
+        return self.workflow_dir(workflow_id) / "analysis" / f"{validate_name(phase, 'phase')}.json"
+
+    def workflow_checkpoint(self, workflow_id: str, phase: str) -> Path:
+        """``workflows/<id>/checkpoints/<phase>.json``: written once the phase's output is complete."""
+        return self.workflow_dir(workflow_id) / "checkpoints" / f"{validate_name(phase, 'phase')}.json"
 
     # -- relative paths (stored in the catalog, portable across machines) --
     def relative(self, path: Path) -> str:

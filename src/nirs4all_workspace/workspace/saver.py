@@ -150,8 +150,9 @@ class SimulationSaver:
         meta, data = catalog_rows(record, result.predictions, result.classes)
         return SavedPipeline(handle, result.status, record, metrics, meta, data, text)
 
-
-    def save_dataset_files(self, dataset: str, files: Mapping[str, bytes], *, replace: bool = False) -> list[str]:
+    def save_dataset_files(
+        self, dataset: str, files: Mapping[str, bytes], *, replace: bool = False
+    ) -> list[str]:
         """Write dataset-level files (``"_classifiers/x.parquet"`` -> bytes) under ``runs/<dataset>/``.
 
         Without ``replace`` an existing file is kept: engines name shared files by

@@ -1,0 +1,111 @@
+"""``nirs4all workflow ...``: multi-phase workflows, resumable and runnable on a cluster."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+
+from .options import JsonOption, WorkspaceOption
+from .render import console, error_console, print_json, table
+
+app = typer.Typer(
+    help="Run multi-phase workflows (grid, analysis, ensemble, validation).", no_args_is_help=True
+)
+
+
+@app.command("run")
+def run(
+    file: Annotated[Path, typer.Argument(help="Workflow file (YAML): named phases, see docs/workflows.md.")],
+    backend: Annotated[
+        str, typer.Option(help="Where pipelines execute: loky (local processes), dask or ray.")
+    ] = "loky",
+    scheduler: Annotated[
+        str | None, typer.Option(help="Dask scheduler address (default with dask: a local cluster).")
+    ] = None,
+    jobs: Annotated[
+        int,
+        typer.Option("--jobs", "-j", help="Pipelines run in parallel (-1: all cores or cluster workers)."),
+    ] = 1,
+    json_output: JsonOption = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Run a workflow file, resuming from its checkpoints if it was stopped."""
+    from ..workflows import run_workflow
+    from ..workspace.workspace import Workspace
+
+    with error_console().status("starting", spinner="dots") as shown:
+        report = run_workflow(
+            Workspace.open(workspace),
+            file,
+            backend=backend,
+            scheduler=scheduler,
+            n_jobs=jobs,
+            progress=lambda line: shown.update(escape(line)),
+        )
+    if json_output:
+        print_json(
+            {
+                "id": report.workflow_id,
+                "folder": str(report.folder),
+                "ran": report.ran,
+                "resumed": report.resumed,
+                "workflow": report.document,
+            }
+        )
+        return
+    _print_status(report.document)
+    console().print(f"folder: {report.folder}")
+    if report.resumed:
+        console().print(f"resumed from checkpoints: {', '.join(report.resumed)}")
+
+
+@app.command("status")
+def status(
+    workflow_id: Annotated[
+        str, typer.Argument(metavar="ID", help="Workflow id (see 'nirs4all workflow list').")
+    ],
+    json_output: JsonOption = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """The phases of a workflow: status, output file and duration."""
+    from ..workflows import workflow_status
+    from ..workspace.workspace import Workspace
+
+    document = workflow_status(Workspace.open(workspace, create=False), workflow_id)
+    if json_output:
+        print_json(document)
+        return
+    _print_status(document)
+
+
+@app.command("list")
+def list_(json_output: JsonOption = False, workspace: WorkspaceOption = None) -> None:
+    """One line per workflow of the workspace."""
+    from ..workflows import list_workflows
+    from ..workspace.workspace import Workspace
+
+    found = list_workflows(Workspace.open(workspace, create=False).layout)
+    if json_output:
+        print_json(found)
+        return
+    rows = [
+        (
+            w["id"],
+            w.get("status"),
+            f"{sum(p['status'] == 'completed' for p in w['phases'])}/{len(w['phases'])}",
+            w.get("dataset"),
+            w.get("updated_at"),
+            w.get("file"),
+        )
+        for w in found
+    ]
+    console().print(table("workflows", ["id", "status", "phases done", "dataset", "updated", "file"], rows))
+
+
+def _print_status(document: dict[str, Any]) -> None:
+    rows = [(p["name"], p["type"], p["status"], p.get("duration_s"), p["output"]) for p in document["phases"]]
+    title = f"workflow {document['id']}: {document.get('status')}"
+    console().print(table(title, ["phase", "type", "status", "seconds", "output"], rows))
