@@ -18,11 +18,12 @@ import math
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from string import Template
 from typing import Any
 from urllib.parse import quote
+
+from ..formatting import format_value
 
 
 class Markup(str):
@@ -34,21 +35,6 @@ def escape(value: Any) -> Markup:
     if isinstance(value, Markup):
         return value
     return Markup(html.escape("" if value is None else str(value), quote=True))
-
-
-def format_value(value: Any) -> str:
-    """A cell's text, as the CLI prints it: 4 significant digits, empty for missing."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            return ""
-        return f"{value:.4g}" if abs(value) < 1e5 else f"{value:.3e}"
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
-    return str(value)
 
 
 def relative_href(target: Path, page: Path, folder: bool = False) -> str:
