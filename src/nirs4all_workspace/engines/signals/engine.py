@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from ...errors import DatasetError
+from ..base import METRIC_DIRECTIONS as ALL_DIRECTIONS
 from ..base import FittedStep, PipelineResult, PipelineSpec, PredictionBlock, StoredPipeline
 from .bars import Bars, align, load_bars
 from .classifiers import Classifier
@@ -44,17 +45,9 @@ from .sparse import SparseRegimes, content_digest, encode, encode_regimes, regim
 
 CLASSIFIERS_FOLDER = "_classifiers"
 DIGEST_CHARS = 12
-METRIC_DIRECTIONS = {
-    "total_return": "max",
-    "sharpe": "max",
-    "sortino": "max",
-    "max_drawdown": "min",
-    "win_rate": "max",
-    "profit_factor": "max",
-    "n_trades": "max",
-    "avg_trade_bars": "max",
-    "regime_aware_sharpe": "max",
-}
+# The trading metrics' directions live with every other metric's in engines/base.py
+# (the catalog ranks them without loading an engine); the engine declares which are its own.
+METRIC_DIRECTIONS = {name: ALL_DIRECTIONS[name] for name in (*METRICS, "regime_aware_sharpe")}
 _DATASET_OPTIONS = ("target", "task", "symbol")
 _CACHED_DATASETS = 2
 
