@@ -397,3 +397,14 @@ PHASES: dict[str, Callable[[PhaseContext, PhaseSpec, dict[str, dict[str, Any]]],
     "ensemble": run_ensemble,
     "validation": run_validation,
 }
+
+
+def phase_function(
+    engine: str, kind: str
+) -> Callable[[PhaseContext, PhaseSpec, dict[str, dict[str, Any]]], dict[str, Any]]:
+    """The function of a phase type for an engine: the signals engine has its own (signals_phases)."""
+    if engine == "signals":
+        from .signals_phases import SIGNAL_PHASES
+
+        return SIGNAL_PHASES[kind]
+    return PHASES[kind]

@@ -18,7 +18,7 @@ from ..errors import WorkspaceError
 from ..workspace.locking import FileLock
 from ..workspace.workspace import Workspace
 from .backends import check_backend, execution_backend
-from .phases import PHASES, PhaseContext
+from .phases import PhaseContext, phase_function
 from .spec import WorkflowSpec, load_workflow
 from .state import WorkflowState
 
@@ -117,7 +117,9 @@ def _run_phases(spec: WorkflowSpec, state: WorkflowState, ctx: PhaseContext, rep
         state.update_phase(phase.name, status="running", started_at=_now())
         state.log(f"phase {phase.name} ({phase.type}): start")
         try:
-            output = PHASES[phase.type](ctx, phase, {name: outputs[name] for name in phase.inputs})
+            output = phase_function(getattr(ctx.engine, "name", ""), phase.type)(
+                ctx, phase, {name: outputs[name] for name in phase.inputs}
+            )
         except Exception:
             state.update_phase(phase.name, status="failed")
             raise

@@ -31,6 +31,14 @@ _PHASE_KEYS = {
     "validation": set(),
 }
 _COMMON_KEYS = {"name", "type", "inputs", "description"}
+# Extra keys of the signals engine's phases (workflows/signals_phases.py): the bars a
+# phase runs on (train for the grid, held-out for the validation) and the regime analysis.
+_SIGNALS_KEYS = {
+    "grid": {"bars"},
+    "analysis": {"classifier", "min_trades"},
+    "ensemble": set(),
+    "validation": {"bars"},
+}
 # Which phase types a phase may take as input.
 _INPUT_TYPES = {
     "grid": ("analysis",),
@@ -118,7 +126,7 @@ def parse_workflow(document: Any, source: Path) -> WorkflowSpec:
         raise ConfigError(f"{where}: 'phases' must be a non-empty list of phases")
     phases: list[PhaseSpec] = []
     for index, raw in enumerate(raw_phases):
-        phases.append(_phase(raw, index, {p.name: p for p in phases}, where))
+        phases.append(_phase(raw, index, {p.name: p for p in phases}, where, engine))
     return WorkflowSpec(
         name=name,
         engine=engine,
@@ -139,7 +147,9 @@ def _name(value: Any, what: str) -> str:
         raise ConfigError(f"{what}: {exc}") from None
 
 
-def _phase(raw: Any, index: int, earlier: dict[str, PhaseSpec], where: str) -> PhaseSpec:
+def _phase(
+    raw: Any, index: int, earlier: dict[str, PhaseSpec], where: str, engine: str = "sklearn"
+) -> PhaseSpec:
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: phases[{index}] must be a mapping with 'name' and 'type'")
     name = _name(raw.get("name"), f"{where}: phases[{index}] 'name'")
@@ -149,7 +159,8 @@ def _phase(raw: Any, index: int, earlier: dict[str, PhaseSpec], where: str) -> P
     kind = raw.get("type")
     if kind not in PHASE_TYPES:
         raise ConfigError(f"{at}: 'type' must be one of {', '.join(PHASE_TYPES)}, not {kind!r}")
-    allowed = _PHASE_KEYS[kind] | _COMMON_KEYS
+    signals = engine == "signals"
+    allowed = _PHASE_KEYS[kind] | _COMMON_KEYS | (_SIGNALS_KEYS[kind] if signals else set())
     unknown = sorted(set(raw) - allowed)
     if unknown:
         raise ConfigError(
@@ -167,13 +178,16 @@ def _phase(raw: Any, index: int, earlier: dict[str, PhaseSpec], where: str) -> P
             raise ConfigError(
                 f"{at}: 'inputs' names {item!r}, which is not an earlier phase (earlier: {known})"
             )
-        if earlier[item].type not in _INPUT_TYPES[kind]:
+        readable = ("analysis",) if signals and kind == "ensemble" else _INPUT_TYPES[kind]
+        if earlier[item].type not in readable:
             raise ConfigError(
                 f"{at}: 'inputs' names {item!r}, a {earlier[item].type} phase; "
-                f"a {kind} phase reads {' or '.join(_INPUT_TYPES[kind])} phases"
+                f"a {kind} phase reads {' or '.join(readable)} phases"
             )
     options = {k: v for k, v in raw.items() if k not in _COMMON_KEYS}
     _check_options(kind, options, inputs, at)
+    if signals:
+        _check_signals(options, at)
     return PhaseSpec(name=name, type=kind, inputs=tuple(inputs), options=options)
 
 
@@ -182,6 +196,24 @@ def _check_options(kind: str, options: dict[str, Any], inputs: list[str], at: st
         _check_grid(options, inputs, at)
         return
     _check_choice(kind, options, inputs, at)
+
+
+def _check_signals(options: dict[str, Any], at: str) -> None:
+    bars = options.get("bars")
+    if bars is not None and not (
+        isinstance(bars, list)
+        and len(bars) == 2
+        and all(v is None or (isinstance(v, int) and not isinstance(v, bool) and v >= 0) for v in bars)
+        and (None in bars or bars[0] < bars[1])
+    ):
+        raise ConfigError(
+            f"{at}: 'bars' must be [start, stop] bar positions (stop null for the end), not {bars!r}"
+        )
+    if "classifier" in options and not isinstance(options["classifier"], str):
+        raise ConfigError(f"{at}: 'classifier' must be a classifier name, e.g. vol_30_780_1.25")
+    value = options.get("min_trades")
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+        raise ConfigError(f"{at}: 'min_trades' must be a positive integer, not {value!r}")
 
 
 def _check_grid(options: dict[str, Any], inputs: list[str], at: str) -> None:
