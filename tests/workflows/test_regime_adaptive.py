@@ -14,9 +14,7 @@ from __future__ import annotations
 import json
 import random
 import re
-import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -26,6 +24,7 @@ import pytest
 from nirs4all_workspace.errors import ConfigError
 from nirs4all_workspace.workflows import load_workflow
 from nirs4all_workspace.workflows.spec import parse_workflow
+from tests.workflows.killing import kill_when, log_text, outputs, workflow_command
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "regime_adaptive.yaml"
 PHASES = ("grid", "by_regime", "ensemble", "validation")
@@ -41,24 +40,6 @@ EVENTS = (
 )
 
 
-def _command(root: Path) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "nirs4all_workspace.cli",
-        "workflow",
-        "run",
-        str(EXAMPLE),
-        "--workspace",
-        str(root),
-    ]
-
-
-def _outputs(root: Path) -> dict[str, bytes]:
-    (folder,) = (root / "workflows").iterdir()
-    return {p.name: p.read_bytes() for p in sorted((folder / "analysis").glob("*.json"))}
-
-
 def _completed(root: Path) -> list[tuple[str, str]]:
     """(dataset, config hash) of every completed pipeline folder."""
     found = []
@@ -69,41 +50,19 @@ def _completed(root: Path) -> list[tuple[str, str]]:
     return found
 
 
-def _log_text(root: Path) -> str:
-    try:
-        return next((root / "workflows").glob("*/workflow.log")).read_text()
-    except (StopIteration, FileNotFoundError):
-        return ""
-
-
-def _kill_when(process: subprocess.Popen, ready, deadline: float) -> bool:
-    """SIGKILL ``process`` once ``ready()`` is true; False if it finished first."""
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            return False
-        if ready():
-            process.send_signal(signal.SIGKILL)
-            process.wait()
-            return True
-        time.sleep(0.005)
-    process.kill()
-    process.wait()
-    raise AssertionError("the workflow neither finished nor reached the kill point in time")
-
-
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
     root = tmp_path_factory.mktemp("reference") / "ws"
-    subprocess.run(_command(root), check=True, capture_output=True)
+    subprocess.run(workflow_command(EXAMPLE, root), check=True, capture_output=True)
     return root
 
 
 def test_the_example_chooses_on_training_bars_and_validates_on_held_out_ones(reference):
     root = reference
-    outputs = {name: json.loads(text) for name, text in _outputs(root).items()}
-    assert set(outputs) == {f"{p}.json" for p in PHASES}
-    grid, analysis = outputs["grid.json"], outputs["by_regime.json"]
-    ensemble, validation = outputs["ensemble.json"], outputs["validation.json"]
+    written = {name: json.loads(text) for name, text in outputs(root).items()}
+    assert set(written) == {f"{p}.json" for p in PHASES}
+    grid, analysis = written["grid.json"], written["by_regime.json"]
+    ensemble, validation = written["ensemble.json"], written["validation.json"]
     assert grid["bars"] == [0, 12000] and grid["dataset"] == "SYNTH_1m_0_12000"
     assert all(r["status"] == "completed" for r in grid["results"])
     assert analysis["chosen_on"] == ["train"] and analysis["classifier"] == "vol_60_780_1.25"
@@ -135,30 +94,32 @@ def test_signals_keys_are_checked_when_the_file_is_read(tmp_path):
 
 def test_killed_regime_workflow_resumes_to_the_same_results(tmp_path, reference):
     ref_root = reference
-    expected = _outputs(ref_root)
+    expected = outputs(ref_root)
     ref_completed = sorted(_completed(ref_root))
     assert len(ref_completed) == len(set(ref_completed))
     rng = random.Random(8)
     inside_grid = reused = 0
     for trial in range(TRIALS):
         root = tmp_path / f"trial{trial}" / "ws"
-        process = subprocess.Popen(_command(root), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            workflow_command(EXAMPLE, root), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         if trial % 2 == 0 or trial == TRIALS - 1:  # right after the k-th saved pipeline of a phase
             phase, k = ("validation", 1) if trial == TRIALS - 1 else ("grid", rng.randint(1, 12))
             pattern = re.compile(rf"phase {phase}: pipeline {k}/\d+ ")
         else:  # at a random point between phases (a delay could outlast the run on a fast machine)
             phase, pattern = "", re.compile(re.escape(rng.choice(EVENTS)))
-        killed = _kill_when(
-            process, lambda p=pattern, r=root: bool(p.search(_log_text(r))), time.monotonic() + 60
+        killed = kill_when(
+            process, lambda p=pattern, r=root: bool(p.search(log_text(r))), time.monotonic() + 60
         )
         checkpoint = next(root.glob(f"workflows/*/checkpoints/{phase}.json"), None)
         inside_grid += phase == "grid" and killed and checkpoint is None
         assert killed, f"trial {trial}: the workflow finished before it could be killed"
 
-        resumed = subprocess.run(_command(root), capture_output=True, text=True, check=False)
+        resumed = subprocess.run(workflow_command(EXAMPLE, root), capture_output=True, text=True, check=False)
         assert resumed.returncode == 0, resumed.stderr
-        reused += sum(int(n) for n in re.findall(r"pipelines, (\d+) reused", _log_text(root)))
-        assert _outputs(root) == expected, f"trial {trial}: resumed outputs differ from the uninterrupted run"
+        reused += sum(int(n) for n in re.findall(r"pipelines, (\d+) reused", log_text(root)))
+        assert outputs(root) == expected, f"trial {trial}: resumed outputs differ from the uninterrupted run"
         per_hash = Counter(_completed(root))
         assert max(per_hash.values()) == 1, (
             f"trial {trial}: recomputed {[h for h, n in per_hash.items() if n > 1]}"

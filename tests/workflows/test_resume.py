@@ -14,9 +14,7 @@ from __future__ import annotations
 import json
 import random
 import re
-import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -25,33 +23,13 @@ import polars as pl
 import pytest
 
 from nirs4all_workspace.workspace import Workspace
+from tests.workflows.killing import kill_when, log_text, outputs, workflow_command
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "nirs_workflow.yaml"
 TRIALS = 10
 GRID_PHASES = ("preprocessing", "tuning")
 
 
-def _command(root: Path) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "nirs4all_workspace.cli",
-        "workflow",
-        "run",
-        str(EXAMPLE),
-        "--workspace",
-        str(root),
-    ]
-
-
-def _workflow_dir(root: Path) -> Path:
-    (folder,) = (root / "workflows").iterdir()
-    return folder
-
-
-def _outputs(root: Path) -> dict[str, bytes]:
-    analysis = _workflow_dir(root) / "analysis"
-    return {p.name: p.read_bytes() for p in sorted(analysis.glob("*.json"))}
 
 
 def _completed(root: Path) -> list[dict]:
@@ -63,39 +41,17 @@ def _completed(root: Path) -> list[dict]:
     return records
 
 
-def _log_text(root: Path) -> str:
-    try:
-        return next((root / "workflows").glob("*/workflow.log")).read_text()
-    except (StopIteration, FileNotFoundError):
-        return ""
-
-
-def _kill_when(process: subprocess.Popen, ready, deadline: float) -> bool:
-    """SIGKILL ``process`` once ``ready()`` is true; False if it finished first."""
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            return False
-        if ready():
-            process.send_signal(signal.SIGKILL)
-            process.wait()
-            return True
-        time.sleep(0.01)
-    process.kill()
-    process.wait()
-    raise AssertionError("the workflow neither finished nor reached the kill point in time")
-
-
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
     root = tmp_path_factory.mktemp("reference") / "ws"
     start = time.monotonic()
-    subprocess.run(_command(root), check=True, capture_output=True)
+    subprocess.run(workflow_command(EXAMPLE, root), check=True, capture_output=True)
     return root, time.monotonic() - start
 
 
 def test_killed_workflow_resumes_to_the_same_results(tmp_path, reference):
     ref_root, ref_seconds = reference
-    expected = _outputs(ref_root)
+    expected = outputs(ref_root)
     assert set(expected) == {
         f"{p}.json" for p in ("preprocessing", "best_preprocessings", "tuning", "ensemble", "validation")
     }
@@ -105,13 +61,15 @@ def test_killed_workflow_resumes_to_the_same_results(tmp_path, reference):
     reused = 0
     for trial in range(TRIALS):
         root = tmp_path / f"trial{trial}" / "ws"
-        process = subprocess.Popen(_command(root), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            workflow_command(EXAMPLE, root), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         if trial % 2 == 0:  # inside a grid phase: right after its k-th pipeline is saved
             phase = GRID_PHASES[(trial // 2) % 2]
             k = rng.randint(1, 8)
             pattern = re.compile(rf"phase {phase}: pipeline {k}/\d+ ")
-            killed = _kill_when(
-                process, lambda p=pattern, r=root: bool(p.search(_log_text(r))), time.monotonic() + 60
+            killed = kill_when(
+                process, lambda p=pattern, r=root: bool(p.search(log_text(r))), time.monotonic() + 60
             )
             checkpoint = next(root.glob(f"workflows/*/checkpoints/{phase}.json"), None)
             inside_grid += killed and checkpoint is None
@@ -119,14 +77,14 @@ def test_killed_workflow_resumes_to_the_same_results(tmp_path, reference):
             # At most 60 % of the reference run: the kill must land before the run ends,
             # even when this machine is faster now than when the reference ran.
             until = time.monotonic() + max(0.3, rng.uniform(0.2, 0.6) * ref_seconds)
-            killed = _kill_when(process, lambda u=until: time.monotonic() > u, time.monotonic() + 60)
+            killed = kill_when(process, lambda u=until: time.monotonic() > u, time.monotonic() + 60)
         assert killed, f"trial {trial}: the workflow finished before it could be killed"
 
-        resumed = subprocess.run(_command(root), capture_output=True, text=True, check=False)
+        resumed = subprocess.run(workflow_command(EXAMPLE, root), capture_output=True, text=True, check=False)
         assert resumed.returncode == 0, resumed.stderr
 
-        reused += sum(int(n) for n in re.findall(r"pipelines, (\d+) reused", _log_text(root)))
-        assert _outputs(root) == expected, f"trial {trial}: resumed outputs differ from the uninterrupted run"
+        reused += sum(int(n) for n in re.findall(r"pipelines, (\d+) reused", log_text(root)))
+        assert outputs(root) == expected, f"trial {trial}: resumed outputs differ from the uninterrupted run"
         completed = _completed(root)
         per_hash = Counter(r["hash"] for r in completed)
         assert max(per_hash.values()) == 1, (

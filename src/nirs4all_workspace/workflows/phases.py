@@ -102,10 +102,44 @@ def completed_by_hash(workspace: Workspace, dataset: str) -> dict[str, dict[str,
     return found
 
 
-def run_grid(ctx: PhaseContext, phase: PhaseSpec, inputs: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """Run the phase's grid, reusing pipelines whose config hash already completed on the dataset."""
+def run_missing(
+    ctx: PhaseContext, phase: PhaseSpec, dataset: Any, specs: list[Any], config: Any
+) -> tuple[dict[str, dict[str, Any]], int]:
+    """Run the ``specs`` whose config hash has not completed on ``dataset`` yet (resume).
+
+    Returns the completed records of the dataset by hash, after the run, and how
+    many of ``specs`` were reused rather than run.
+    """
     from ..experiment import run_experiment
 
+    done = completed_by_hash(ctx.workspace, dataset.name)
+    remaining = [s for s in specs if config_hash(s.config) not in done]
+    reused = len(specs) - len(remaining)
+    ctx.log(f"phase {phase.name}: {len(specs)} pipelines, {reused} reused, {len(remaining)} to run")
+    if not remaining:
+        return done, reused
+
+    def progress(saved: Any, finished: int, total: int) -> None:
+        ctx.log(f"phase {phase.name}: pipeline {finished}/{total} {saved.handle.folder} {saved.status}")
+
+    run_experiment(
+        ctx.workspace,
+        ctx.engine,
+        dataset,
+        config,
+        specs=remaining,
+        session=f"{ctx.session}-{phase.name}"[:100].rstrip(),
+        n_jobs=ctx.n_jobs,
+        metric=ctx.metric,
+        progress=progress,
+        plots="none",
+        backend=ctx.backend,
+    )
+    return completed_by_hash(ctx.workspace, dataset.name), reused
+
+
+def run_grid(ctx: PhaseContext, phase: PhaseSpec, inputs: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Run the phase's grid, reusing pipelines whose config hash already completed on the dataset."""
     config = _grid_config(ctx, phase, inputs)
     configs = config if "model" in phase.options else [config]
     specs, seen = [], set()
@@ -118,29 +152,7 @@ def run_grid(ctx: PhaseContext, phase: PhaseSpec, inputs: dict[str, dict[str, An
     if not specs:
         raise ConfigError(f"phase '{phase.name}': the pipeline configuration expands to no pipeline")
     dataset = ctx.dataset.name
-    done = completed_by_hash(ctx.workspace, dataset)
-    remaining = [s for s in specs if config_hash(s.config) not in done]
-    reused = len(specs) - len(remaining)
-    ctx.log(f"phase {phase.name}: {len(specs)} pipelines, {reused} reused, {len(remaining)} to run")
-    if remaining:
-
-        def progress(saved: Any, finished: int, total: int) -> None:
-            ctx.log(f"phase {phase.name}: pipeline {finished}/{total} {saved.handle.folder} {saved.status}")
-
-        run_experiment(
-            ctx.workspace,
-            ctx.engine,
-            ctx.dataset,
-            config,
-            specs=remaining,
-            session=f"{ctx.session}-{phase.name}"[:100].rstrip(),
-            n_jobs=ctx.n_jobs,
-            metric=ctx.metric,
-            progress=progress,
-            plots="none",
-            backend=ctx.backend,
-        )
-    done = completed_by_hash(ctx.workspace, dataset)
+    done, reused = run_missing(ctx, phase, ctx.dataset, specs, config)
     if reused:
         _repair_reused(ctx, [done[h]["folder"] for h in (config_hash(s.config) for s in specs) if h in done])
     results = []

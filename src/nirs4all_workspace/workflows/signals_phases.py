@@ -25,7 +25,7 @@ import polars as pl
 
 from ..errors import InputError
 from ..workspace.identity import config_hash
-from .phases import PhaseContext, _grid_weights, _repair_reused, completed_by_hash, run_grid
+from .phases import PhaseContext, _grid_weights, _repair_reused, completed_by_hash, run_grid, run_missing
 from .spec import CHOICE_PARTITIONS, PhaseSpec
 
 
@@ -260,8 +260,6 @@ def run_signals_validation(
     Only the chosen variants are computed on the test bars (each once: reused on
     resume); fails if the choice read anything but the training bars.
     """
-    from ..experiment import run_experiment
-
     upstream = inputs[phase.inputs[0]]
     if upstream.get("type") != "ensemble" or "classifier" not in upstream:
         raise InputError(f"phase '{phase.name}': on the signals engine the input must be an ensemble phase")
@@ -290,35 +288,11 @@ def run_signals_validation(
         if not found:
             raise InputError(f"phase '{phase.name}': cannot rebuild the configuration of {variant}")
         specs.append(found[0])
-    done = completed_by_hash(ctx.workspace, test.name)
-    remaining = [s for s in specs if config_hash(s.config) not in done]
-    ctx.log(
-        f"phase {phase.name}: {len(specs)} pipelines, {len(specs) - len(remaining)} reused, "
-        f"{len(remaining)} to run"
-    )
-    if remaining:
-
-        def progress(saved: Any, finished: int, total: int) -> None:
-            ctx.log(f"phase {phase.name}: pipeline {finished}/{total} {saved.handle.folder} {saved.status}")
-
-        run_experiment(
-            ctx.workspace,
-            ctx.engine,
-            test,
-            [s.config for s in remaining],
-            specs=remaining,
-            session=f"{ctx.session}-{phase.name}"[:100].rstrip(),
-            n_jobs=ctx.n_jobs,
-            metric=ctx.metric,
-            progress=progress,
-            plots="none",
-            backend=ctx.backend,
-        )
-    done = completed_by_hash(ctx.workspace, test.name)
+    done, reused = run_missing(ctx, phase, test, specs, [s.config for s in specs])
     missing = [by_hash[d]["name"] for d in configs if d not in done]
     if missing:
         raise InputError(f"phase '{phase.name}': {', '.join(missing)} failed on the test bars")
-    if len(remaining) < len(specs):
+    if reused:
         _repair_reused(dataclasses.replace(ctx, dataset=test), [done[d]["folder"] for d in configs])
     members = upstream["members"]
     weights = np.asarray([m["weight"] for m in members], dtype=np.float64)

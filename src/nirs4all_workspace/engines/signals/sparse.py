@@ -34,13 +34,10 @@ FORMAT = "nirs4all-signals/1"
 KEY_PREFIX = "nirs4all."
 
 
-@dataclass(frozen=True)
-class SparseSignal:
-    """A piecewise-constant series as its change points (value 0 before the first one)."""
+class _ChangePoints:
+    """What every change-only table answers: how many rows it keeps, out of how many bars."""
 
-    bar_idx: np.ndarray  # int32, strictly increasing
-    values: np.ndarray  # int8 signals, or float64 exposures for combined signals
-    confidence: np.ndarray  # float32
+    bar_idx: np.ndarray
     total_bars: int
 
     @property
@@ -49,8 +46,18 @@ class SparseSignal:
 
     @property
     def compression(self) -> float:
-        """Stored rows / bars: the fraction of the dense series that is kept."""
+        """Stored rows / bars: the fraction of the dense series that is kept (always <= 1)."""
         return self.changes / self.total_bars if self.total_bars else 0.0
+
+
+@dataclass(frozen=True)
+class SparseSignal(_ChangePoints):
+    """A piecewise-constant series as its change points (value 0 before the first one)."""
+
+    bar_idx: np.ndarray  # int32, strictly increasing
+    values: np.ndarray  # int8 signals, or float64 exposures for combined signals
+    confidence: np.ndarray  # float32
+    total_bars: int
 
     def value_at(self, bars: np.ndarray) -> np.ndarray:
         """The value in force at each of ``bars`` (0 before the first change)."""
@@ -60,7 +67,7 @@ class SparseSignal:
 
 
 @dataclass(frozen=True)
-class SparseRegimes:
+class SparseRegimes(_ChangePoints):
     """Regime codes at their change points (the first row is bar 0); code -1 is the warm-up."""
 
     bar_idx: np.ndarray  # int32, starts at 0
@@ -68,14 +75,6 @@ class SparseRegimes:
     confidence: np.ndarray  # float32
     total_bars: int
     labels: tuple[str, ...]
-
-    @property
-    def changes(self) -> int:
-        return len(self.bar_idx)
-
-    @property
-    def compression(self) -> float:
-        return self.changes / self.total_bars if self.total_bars else 0.0
 
     def code_at(self, bars: np.ndarray) -> np.ndarray:
         """The regime code in force at each of ``bars``."""
