@@ -91,7 +91,7 @@ def _data(ids: list[str], rng: np.random.Generator) -> pl.DataFrame:
 def build(root: Path, n_rows: int, chunk: int = 250_000) -> Any:
     """Write a compacted catalog of ``n_rows`` predictions under ``root``; returns the workspace."""
     from nirs4all_workspace.catalog.predictions import DATA_ROW_GROUP, META_ROW_GROUP, SORTED_KEY
-    from nirs4all_workspace.workspace.workspace import Workspace
+    from nirs4all_workspace.facade import Workspace
 
     ws = Workspace.open(root)
     ws.layout.catalog_dir.mkdir(parents=True, exist_ok=True)

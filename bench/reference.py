@@ -60,8 +60,8 @@ def ours(root: Path, n_runs: int, predictions: bool = True) -> dict[str, Any]:
     (params, metrics, the scaler), for the like-for-like storage comparison."""
     from nirs4all_workspace.engines.base import FittedStep, PipelineResult, PipelineSpec, PredictionBlock
     from nirs4all_workspace.experiment import _CatalogBatch
+    from nirs4all_workspace.facade import Workspace
     from nirs4all_workspace.workspace.artifacts import serialize
-    from nirs4all_workspace.workspace.workspace import Workspace
 
     ws = Workspace.open(root)
     scaler = _scaler()

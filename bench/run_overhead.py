@@ -20,7 +20,7 @@ from .common import median
 def measure(work: Path, quick: bool) -> dict[str, Any]:
     from nirs4all_workspace.engines.sklearn import SklearnEngine
     from nirs4all_workspace.experiment import run_experiment
-    from nirs4all_workspace.workspace.workspace import Workspace
+    from nirs4all_workspace.facade import Workspace
 
     engine = SklearnEngine()
     dataset = engine.demo_dataset()

@@ -120,7 +120,7 @@ def _grid_child(work: Path, jobs: int) -> dict[str, Any]:
 
     from nirs4all_workspace.engines.signals import SignalsEngine, reference_config
     from nirs4all_workspace.experiment import run_experiment
-    from nirs4all_workspace.workspace.workspace import Workspace
+    from nirs4all_workspace.facade import Workspace
 
     from .common import tree_size
 
@@ -169,8 +169,8 @@ def stored_variants(ws_root: Path) -> tuple[Any, list[dict[str, Any]], dict[str,
 
     from nirs4all_workspace.engines.signals.engine import dataset_cache
     from nirs4all_workspace.engines.signals.sparse import read_regime_table, read_signal_table
-    from nirs4all_workspace.workspace.summaries import stored_pipelines
-    from nirs4all_workspace.workspace.workspace import Workspace
+    from nirs4all_workspace.facade import Workspace
+    from nirs4all_workspace.stored_results import stored_pipelines
 
     bars = load_reference_bars()
     ws = Workspace.open(ws_root, create=False)

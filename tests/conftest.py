@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from nirs4all_workspace import Workspace
 from nirs4all_workspace.experiment import run_experiment
-from nirs4all_workspace.workspace import Workspace
 from tests.fakes import FakeDataset, FakeEngine
 
 # 10 pipelines per session: 8 completed, 2 failed; the best (val rmse 0) is scale 1.0, offset 0.

@@ -32,7 +32,7 @@ def test_a_second_run_continues_the_numbering(workspace, fake_engine, fake_datas
 
 
 def test_parallel_run_stores_the_same_results(tmp_path, fake_engine, fake_dataset):
-    from nirs4all_workspace.workspace import Workspace
+    from nirs4all_workspace import Workspace
 
     results = {}
     for jobs in (1, 2):

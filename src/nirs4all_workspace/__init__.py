@@ -7,6 +7,17 @@ plug in through :mod:`~nirs4all_workspace.engines`. Heavy dependencies are
 imported by the modules that need them, never here.
 """
 
-__version__ = "0.1.0"
+from typing import Any
 
-__all__ = ["__version__"]
+from .version import __version__
+
+__all__ = ["Workspace", "__version__", "resolve_root"]
+
+
+def __getattr__(name: str) -> Any:
+    """``Workspace`` and ``resolve_root`` on first use (PEP 562): the package import stays light."""
+    if name in ("Workspace", "resolve_root"):
+        from . import facade
+
+        return getattr(facade, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

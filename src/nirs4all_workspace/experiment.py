@@ -16,16 +16,17 @@ from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
+from .catalog.records import fill_catalog_rows
 from .engines.base import METRIC_DIRECTIONS, PipelineResult, PipelineSpec
 from .errors import InputError
+from .facade import Workspace
+from .stored_results import SummaryOutcome, refresh_summary
 from .workspace.artifacts import SerializedArtifact, serialize
 from .workspace.best import BestResult
 from .workspace.dataset_info import record_dataset
 from .workspace.layout import validate_name
 from .workspace.saver import SavedPipeline
 from .workspace.sessions import SessionSummary
-from .workspace.summaries import SummaryOutcome, refresh_summary
-from .workspace.workspace import Workspace
 
 if TYPE_CHECKING:
     from .reports.run_outputs import RunOutputs
@@ -126,6 +127,7 @@ class _CatalogBatch:
         self.since = time.monotonic()
 
     def add(self, saved: SavedPipeline) -> None:
+        fill_catalog_rows(saved)
         self.meta.extend(saved.meta_rows)
         self.data.extend(saved.data_rows)
         self.pipelines += 1

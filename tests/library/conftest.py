@@ -7,9 +7,9 @@ import pytest
 
 from nirs4all_workspace.engines.sklearn import SklearnEngine
 from nirs4all_workspace.experiment import ExperimentReport, run_experiment
+from nirs4all_workspace.facade import Workspace
 from nirs4all_workspace.library.trained import save_trained
 from nirs4all_workspace.workspace.layout import TRAINED_TYPES
-from nirs4all_workspace.workspace.workspace import Workspace
 
 from .helpers import SMALL_GRID, write_tiny_csv
 

@@ -8,9 +8,9 @@ import pytest
 from nirs4all_workspace.engines.sklearn import SklearnEngine
 from nirs4all_workspace.errors import InputError
 from nirs4all_workspace.experiment import run_experiment
+from nirs4all_workspace.facade import Workspace
 from nirs4all_workspace.library.contents import open_trained
 from nirs4all_workspace.library.exports import export_pipeline, refresh_exports
-from nirs4all_workspace.workspace.workspace import Workspace
 
 from .helpers import SMALL_GRID, TINY, tree
 

@@ -6,11 +6,11 @@ import shutil
 import pytest
 
 from nirs4all_workspace.errors import ArchiveRefused, TrustRequired
+from nirs4all_workspace.facade import Workspace
 from nirs4all_workspace.library.predict import predict_file
 from nirs4all_workspace.library.reproduce import rerun_zip
 from nirs4all_workspace.library.trained import import_trained, show_trained
 from nirs4all_workspace.library.zipformat import ZipLimits, open_zip
-from nirs4all_workspace.workspace.workspace import Workspace
 
 from .helpers import tree
 from .hostile import hostile_zips

@@ -7,9 +7,9 @@ import pytest
 from nirs4all_workspace.engines.sklearn import SklearnEngine
 from nirs4all_workspace.errors import DatasetError, InputError
 from nirs4all_workspace.experiment import run_experiment
+from nirs4all_workspace.facade import Workspace
 from nirs4all_workspace.library.predict import load_model, predict_file
 from nirs4all_workspace.library.trained import save_trained
-from nirs4all_workspace.workspace.workspace import Workspace
 
 from .helpers import DATA, TINY, output_predictions, train_predictions
 

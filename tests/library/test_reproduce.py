@@ -5,8 +5,8 @@ import pytest
 
 from nirs4all_workspace.engines.sklearn import SklearnEngine
 from nirs4all_workspace.errors import ArchiveRefused, InputError, TrustRequired
+from nirs4all_workspace.facade import Workspace
 from nirs4all_workspace.library.reproduce import check_config_classes, rerun_zip
-from nirs4all_workspace.workspace.workspace import Workspace
 
 from .helpers import tree
 from .hostile import build, read

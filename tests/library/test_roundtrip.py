@@ -9,11 +9,11 @@ from hypothesis import strategies as st
 
 from nirs4all_workspace.engines.sklearn import SklearnEngine, load_dataset, predict_with_fitted
 from nirs4all_workspace.experiment import execute_and_serialize
+from nirs4all_workspace.facade import Workspace
 from nirs4all_workspace.library.contents import open_trained
 from nirs4all_workspace.library.packing import pack_pipelines
 from nirs4all_workspace.workspace.artifacts import ArtifactRef
 from nirs4all_workspace.workspace.dataset_info import record_dataset
-from nirs4all_workspace.workspace.workspace import Workspace
 
 from .helpers import TINY
 

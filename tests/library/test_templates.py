@@ -6,9 +6,9 @@ from nirs4all_workspace.configs import load_pipeline
 from nirs4all_workspace.engines.sklearn import SklearnEngine
 from nirs4all_workspace.errors import InputError
 from nirs4all_workspace.experiment import run_experiment
+from nirs4all_workspace.facade import Workspace
 from nirs4all_workspace.library.templates import list_templates, remove_template, save_template
 from nirs4all_workspace.workspace.identity import config_hash
-from nirs4all_workspace.workspace.workspace import Workspace
 
 from .helpers import TINY
 

@@ -5,6 +5,7 @@ import zipfile
 import pytest
 
 from nirs4all_workspace.errors import InputError, PipelineNotFound
+from nirs4all_workspace.facade import Workspace
 from nirs4all_workspace.library.contents import open_trained
 from nirs4all_workspace.library.trained import (
     find_entry,
@@ -14,7 +15,6 @@ from nirs4all_workspace.library.trained import (
     save_trained,
     show_trained,
 )
-from nirs4all_workspace.workspace.workspace import Workspace
 
 
 def _members(path):

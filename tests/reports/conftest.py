@@ -15,8 +15,8 @@ import pytest
 
 from nirs4all_workspace.engines.registry import get_engine
 from nirs4all_workspace.experiment import run_experiment
+from nirs4all_workspace.facade import Workspace
 from nirs4all_workspace.reports.catalog_reports import write_catalog_reports
-from nirs4all_workspace.workspace.workspace import Workspace
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 KFOLD = {"class": "kfold", "params": {"n_splits": 3, "shuffle": True, "random_state": 0}}

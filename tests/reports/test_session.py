@@ -39,7 +39,7 @@ def test_a_run_draws_the_best_pipelines_plots_and_writes_the_report(workspace, f
 
 
 def test_plots_all_draws_every_completed_pipeline_and_none_draws_nothing(tmp_path, fake_engine, fake_dataset):
-    from nirs4all_workspace.workspace.workspace import Workspace
+    from nirs4all_workspace.facade import Workspace
 
     every = Workspace.open(tmp_path / "all")
     run_experiment(every, fake_engine, fake_dataset, GRID, plots="all")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from nirs4all_workspace import Workspace
 from nirs4all_workspace.workflows import run_workflow
-from nirs4all_workspace.workspace import Workspace
 
 distributed = pytest.importorskip(
     "distributed", reason="dask.distributed is not installed (pip install 'nirs4all-workspace[cluster]')"

@@ -22,7 +22,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from nirs4all_workspace.workspace import Workspace
+from nirs4all_workspace import Workspace
 from tests.workflows.killing import kill_when, log_text, outputs, workflow_command
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "nirs_workflow.yaml"

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from nirs4all_workspace import Workspace
 from nirs4all_workspace.cli import main
 from nirs4all_workspace.errors import InputError, WorkspaceError
 from nirs4all_workspace.workflows import load_workflow, run_workflow
 from nirs4all_workspace.workflows.phases import run_validation
-from nirs4all_workspace.workspace import Workspace
 from nirs4all_workspace.workspace.locking import FileLock
 
 SMALL = """

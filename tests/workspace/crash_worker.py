@@ -13,13 +13,13 @@ import sys
 
 import numpy as np
 
-from nirs4all_workspace.catalog.archive import archive_pipeline
-from nirs4all_workspace.catalog.rebuild import rebuild_catalog
+from nirs4all_workspace import Workspace
 from nirs4all_workspace.experiment import run_experiment
-from nirs4all_workspace.workspace import Workspace
-from nirs4all_workspace.workspace.archive import archive_runs, plan_runs_archive
-from nirs4all_workspace.workspace.gc import collect_garbage
-from nirs4all_workspace.workspace.retention import delete_pipelines, plan_deletion
+from nirs4all_workspace.maintenance.archive_pipeline import archive_pipeline
+from nirs4all_workspace.maintenance.archive_runs import archive_runs, plan_runs_archive
+from nirs4all_workspace.maintenance.gc import collect_garbage
+from nirs4all_workspace.maintenance.rebuild import rebuild_catalog
+from nirs4all_workspace.maintenance.retention import delete_pipelines, plan_deletion
 from tests.fakes import FakeDataset, FakeEngine
 
 DATASET = "crash"

@@ -10,9 +10,9 @@ import numpy as np
 import polars as pl
 import pytest
 
+from nirs4all_workspace import Workspace
 from nirs4all_workspace.experiment import run_experiment
-from nirs4all_workspace.workspace import Workspace
-from nirs4all_workspace.workspace.verify import verify
+from nirs4all_workspace.maintenance.verify import verify
 from tests.fakes import FakeDataset, FakeEngine
 
 WRITERS = 4

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
+from nirs4all_workspace import Workspace
 from nirs4all_workspace.experiment import run_experiment
-from nirs4all_workspace.workspace import Workspace
-from nirs4all_workspace.workspace.verify import CRASH_LEFTOVERS, verify
+from nirs4all_workspace.maintenance.verify import CRASH_LEFTOVERS, verify
 from tests.fakes import FakeEngine
 from tests.workspace.crash_worker import DATASET, dataset
 

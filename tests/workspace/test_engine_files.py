@@ -9,7 +9,7 @@ import pytest
 
 from nirs4all_workspace.errors import InvalidNameError
 from nirs4all_workspace.experiment import execute_and_serialize
-from nirs4all_workspace.workspace.summaries import refresh_summary, stored_pipelines
+from nirs4all_workspace.stored_results import refresh_summary, stored_pipelines
 
 
 def _save(workspace, engine, dataset, files=None, dataset_files=None, session="s1"):

@@ -18,18 +18,18 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from nirs4all_workspace.catalog.archive import archive_pipeline
-from nirs4all_workspace.catalog.archived import entries
+from nirs4all_workspace import Workspace
+from nirs4all_workspace.catalog.archive_registry import entries
 from nirs4all_workspace.errors import DeletionRefused
 from nirs4all_workspace.experiment import run_experiment
 from nirs4all_workspace.library.contents import open_trained
 from nirs4all_workspace.library.trained import save_trained
-from nirs4all_workspace.workspace import Workspace
-from nirs4all_workspace.workspace.archive import archive_runs, plan_runs_archive
-from nirs4all_workspace.workspace.gc import collect_garbage
+from nirs4all_workspace.maintenance.archive_pipeline import archive_pipeline
+from nirs4all_workspace.maintenance.archive_runs import archive_runs, plan_runs_archive
+from nirs4all_workspace.maintenance.gc import collect_garbage
+from nirs4all_workspace.maintenance.retention import delete_pipelines, finished_pipelines, plan_deletion
+from nirs4all_workspace.maintenance.verify import verify
 from nirs4all_workspace.workspace.predictions_csv import read_predictions_csv
-from nirs4all_workspace.workspace.retention import delete_pipelines, finished_pipelines, plan_deletion
-from nirs4all_workspace.workspace.verify import verify
 from tests.fakes import FakeDataset, FakeEngine
 
 DATASETS = ("corn", "wheat")

@@ -6,8 +6,8 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
+from nirs4all_workspace import Workspace
 from nirs4all_workspace.errors import PipelineNotFound
-from nirs4all_workspace.workspace import Workspace
 from nirs4all_workspace.workspace.identity import config_hash
 from nirs4all_workspace.workspace.manifest import manifest_yaml
 

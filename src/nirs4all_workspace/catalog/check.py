@@ -1,8 +1,8 @@
 """Checking the catalog files and the archives (part of ``nirs4all workspace verify``).
 
 Both checks report through ``add(check, path, message, repairable)`` (the
-verifier's :meth:`~nirs4all_workspace.workspace.verify.Checker.add`); see
-:mod:`nirs4all_workspace.workspace.verify` for the meaning of each check name.
+verifier's :meth:`~nirs4all_workspace.maintenance.verify.Checker.add`); see
+:mod:`nirs4all_workspace.maintenance.verify` for the meaning of each check name.
 """
 
 from __future__ import annotations
@@ -111,7 +111,7 @@ def check_archives(layout: WorkspaceLayout, add: Report) -> int:
     """Registry entries, archives against their manifests, archived predictions; returns how many files."""
     from ..workspace.bundles import check_bundle
     from ..workspace.predictions_csv import read_predictions_csv
-    from .archived import entry_paths, read_entry
+    from .archive_registry import entry_paths, read_entry
 
     registered: set[str] = set()
     for path in entry_paths(layout):

@@ -29,7 +29,7 @@ from ..workspace.atomic import atomic_write_with
 from ..workspace.identity import new_id
 from ..workspace.layout import WorkspaceLayout
 from ..workspace.locking import FileLock
-from .archived import with_archive_flags
+from .archive_registry import with_archive_flags
 from .schema import DATA_SCHEMA, META_SCHEMA, metric_columns
 
 COMPACTED_KEY = "nirs4all.compacted"

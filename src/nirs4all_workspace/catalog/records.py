@@ -12,11 +12,14 @@ import json
 import math
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..engines.base import PredictionBlock
+from ..workspace.results import PredictionBlock
+
+if TYPE_CHECKING:
+    from ..workspace.saver import SavedPipeline
 
 
 def prediction_id(pipeline_id: str, partition: str | None, fold: int | None) -> str:
@@ -40,6 +43,14 @@ def _clean(value: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return number if math.isfinite(number) else None
+
+
+def fill_catalog_rows(saved: SavedPipeline) -> SavedPipeline:
+    """Set ``saved.meta_rows`` and ``saved.data_rows`` from what the writer stored; returns ``saved``."""
+    if not saved.meta_rows:
+        classes = saved.record.get("classes")
+        saved.meta_rows, saved.data_rows = catalog_rows(saved.record, saved.blocks, classes)
+    return saved
 
 
 def catalog_rows(

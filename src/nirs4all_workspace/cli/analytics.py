@@ -63,7 +63,7 @@ def summary(
 ) -> None:
     """The dataset's analytics: counts, compression, best variants and regimes."""
     from ..engines.signals.queries import summary as read_summary
-    from ..workspace.workspace import Workspace
+    from ..facade import Workspace
 
     stats = read_summary(Workspace.open(workspace, create=False), dataset)
     if json_output:
@@ -106,7 +106,7 @@ def analyze_grid(
     """The best of the grid: regime cells (by regime-aware sharpe) or variants (by any metric)."""
     from ..engines.signals.queries import REGIME_METRIC
     from ..engines.signals.queries import analyze_grid as rank
-    from ..workspace.workspace import Workspace
+    from ..facade import Workspace
 
     frame = rank(Workspace.open(workspace, create=False), dataset, metric, top, min_trades)
     if json_output:

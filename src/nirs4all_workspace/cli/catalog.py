@@ -33,7 +33,7 @@ def list_predictions(
     workspace: WorkspaceOption = None,
 ) -> None:
     """The best predictions by a metric, across datasets or for one."""
-    from ..workspace.workspace import Workspace
+    from ..facade import Workspace
 
     ws = Workspace.open(workspace, create=False)
     frame = ws.predictions.top(top, metric=sort, partition=partition, dataset=dataset)
@@ -58,7 +58,7 @@ def best_prediction(
 ) -> None:
     """The best completed pipeline of a dataset according to the catalog."""
     from ..errors import PipelineNotFound
-    from ..workspace.workspace import Workspace
+    from ..facade import Workspace
 
     ws = Workspace.open(workspace, create=False)
     chosen = metric or ws.predictions.default_metric(dataset)
@@ -94,7 +94,7 @@ def query_predictions(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Run SQL (polars dialect) over the prediction metadata."""
-    from ..workspace.workspace import Workspace
+    from ..facade import Workspace
 
     frame = Workspace.open(workspace, create=False).predictions.query(sql)
     if json_output:
@@ -111,7 +111,7 @@ def compact_catalog(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Fold the appended fragments into the two Parquet files."""
-    from ..workspace.workspace import Workspace
+    from ..facade import Workspace
 
     report = Workspace.open(workspace, create=False).predictions.compact(full=full)
     arrays = f"; arrays of {report.data_folded} fragments folded" if report.data_folded else ""
@@ -128,8 +128,8 @@ def archive_prediction(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Keep a permanent copy of a pipeline (predictions + zip) that survives deleting its run."""
-    from ..catalog.archive import archive_pipeline
-    from ..workspace.workspace import Workspace
+    from ..facade import Workspace
+    from ..maintenance.archive_pipeline import archive_pipeline
 
     report = archive_pipeline(Workspace.open(workspace, create=False), reference)
     if json_output:
@@ -149,8 +149,8 @@ def rebuild(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Rebuild both Parquet files from the run folders and the archives alone."""
-    from ..catalog.rebuild import rebuild_catalog
-    from ..workspace.workspace import Workspace
+    from ..facade import Workspace
+    from ..maintenance.rebuild import rebuild_catalog
 
     ws = Workspace.open(workspace, create=False)
     plan = rebuild_catalog(ws, dry_run=True)
@@ -176,8 +176,8 @@ def rebuild(
 @app.command("report")
 def catalog_report(workspace: WorkspaceOption = None) -> None:
     """Write catalog/reports/: global_performance.html and dataset_history/DATASET.html."""
+    from ..facade import Workspace
     from ..reports.catalog_reports import write_catalog_reports
-    from ..workspace.workspace import Workspace
 
     paths = write_catalog_reports(Workspace.open(workspace, create=False))
     out = console()

@@ -31,8 +31,8 @@ def export(
     The zip is a library entry: 'nirs4all predict --model FILE.zip' applies it and
     'nirs4all library import FILE.zip' keeps it.
     """
+    from ..facade import Workspace
     from ..library.exports import export_pipeline
-    from ..workspace.workspace import Workspace
 
     ws = Workspace.open(workspace, create=False)
     done = export_pipeline(ws, reference, output, include_data=include_data, data=data, force=force)

@@ -66,8 +66,8 @@ def save(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Save a pipeline as library/trained/<type>/<name>.zip (fitted objects as skops files)."""
+    from ..facade import Workspace
     from ..library.trained import save_trained
-    from ..workspace.workspace import Workspace
 
     entry = save_trained(
         Workspace.open(workspace, create=False), reference, name, kind, data=data, force=force
@@ -85,8 +85,8 @@ def save(
 @app.command("list")
 def list_entries(json_output: JsonOption = False, workspace: WorkspaceOption = None) -> None:
     """The trained pipelines of the library: name, type, source, score, size, date."""
+    from ..facade import Workspace
     from ..library.trained import list_trained
-    from ..workspace.workspace import Workspace
 
     entries = list_trained(Workspace.open(workspace, create=False).layout)
     if json_output:
@@ -115,9 +115,9 @@ def show(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Check a zip completely and describe it: pipelines, features, versions, files, trust."""
+    from ..facade import resolve_root
     from ..library.trained import show_trained
     from ..workspace.layout import WorkspaceLayout
-    from ..workspace.workspace import resolve_root
 
     found = show_trained(WorkspaceLayout(resolve_root(workspace)), name)
     manifest = found.zip.manifest
@@ -169,8 +169,8 @@ def remove(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Delete a trained pipeline's zip from the library."""
+    from ..facade import Workspace
     from ..library.trained import find_entry, remove_trained
-    from ..workspace.workspace import Workspace
 
     layout = Workspace.open(workspace, create=False).layout
     path = find_entry(layout, name)
@@ -192,9 +192,9 @@ def import_zip(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Copy a zip into the library after checking it fully (paths, sizes, digests, object types)."""
+    from ..facade import resolve_root
     from ..library.trained import import_trained
     from ..workspace.layout import WorkspaceLayout
-    from ..workspace.workspace import resolve_root
 
     entry = import_trained(
         WorkspaceLayout(resolve_root(workspace)), source, name=name, trust=trust, force=force
@@ -217,8 +217,8 @@ def save_template(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Store a pipeline's configuration (no fitted objects) as library/templates/<name>.json."""
+    from ..facade import Workspace
     from ..library.templates import save_template as save
-    from ..workspace.workspace import Workspace
 
     path = save(Workspace.open(workspace, create=False), reference, name, force=force)
     console().print(f"saved template [bold]{name}[/]: {path} (run it: nirs4all run --pipeline {name})")
@@ -227,8 +227,8 @@ def save_template(
 @templates_app.command("list")
 def list_templates(json_output: JsonOption = False, workspace: WorkspaceOption = None) -> None:
     """The templates of the library."""
+    from ..facade import Workspace
     from ..library.templates import list_templates as listing
-    from ..workspace.workspace import Workspace
 
     entries = listing(Workspace.open(workspace, create=False).layout)
     if json_output:
@@ -250,8 +250,8 @@ def remove_template(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Delete a template."""
+    from ..facade import Workspace
     from ..library.templates import remove_template as remove_file
-    from ..workspace.workspace import Workspace
 
     layout = Workspace.open(workspace, create=False).layout
     path = remove_file(layout, name, dry_run=True)
@@ -267,8 +267,8 @@ def run_from_zip(source: Path, options: dict[str, Any], json_output: bool, works
     """``nirs4all run --from-zip``: re-run a zip's pipelines and print how the scores compare."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from ..facade import Workspace
     from ..library.reproduce import rerun_zip
-    from ..workspace.workspace import Workspace
 
     ws = Workspace.open(workspace)
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())

@@ -40,9 +40,9 @@ def predict(
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from ..facade import resolve_root
     from ..library.predict import predict_file
     from ..workspace.layout import WorkspaceLayout
-    from ..workspace.workspace import resolve_root
 
     state: dict[str, Any] = {}
 

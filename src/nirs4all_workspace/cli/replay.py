@@ -42,7 +42,7 @@ def replay(
 ) -> None:
     """Replay stored signals: regime-filtered (positions open only in a regime), combined by weights."""
     from ..engines.signals.queries import replay_stored
-    from ..workspace.workspace import Workspace
+    from ..facade import Workspace
 
     names = _split(strategies)
     parsed = None

@@ -22,8 +22,8 @@ def report(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Write exports/session_reports/DATASET.html (one self-contained file) and print its path."""
+    from ..facade import Workspace
     from ..reports.session import write_session_report
-    from ..workspace.workspace import Workspace
 
     path = write_session_report(Workspace.open(workspace, create=False), dataset, session)
     if json_output:

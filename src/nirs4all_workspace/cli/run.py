@@ -55,9 +55,9 @@ def run(
     from ..configs import load_pipeline
     from ..engines.registry import get_engine
     from ..experiment import check_run_options, resolve_metric, run_experiment
+    from ..facade import Workspace, resolve_root
     from ..reports.run_outputs import check_plots
     from ..workspace.layout import WorkspaceLayout, validate_name
-    from ..workspace.workspace import Workspace, resolve_root
 
     if task not in (None, "regression", "classification"):
         raise InputError(f"--task must be regression or classification, not {task!r}")

@@ -22,8 +22,8 @@ def list_runs(
     workspace: WorkspaceOption = None,
 ) -> None:
     """One line per dataset: sessions, pipelines, size, last run and best score."""
-    from ..workspace.inventory import overviews
-    from ..workspace.workspace import Workspace
+    from ..facade import Workspace
+    from ..maintenance.inventory import overviews
 
     age = parse_age(older_than) if older_than else None
     found = overviews(Workspace.open(workspace, create=False), older_than=age)
@@ -69,8 +69,8 @@ def show_runs(
 ) -> None:
     """The sessions of a dataset and its best pipelines."""
     from ..errors import PipelineNotFound
-    from ..workspace.inventory import dataset_overview
-    from ..workspace.workspace import Workspace
+    from ..facade import Workspace
+    from ..maintenance.inventory import dataset_overview
 
     ws = Workspace.open(workspace, create=False)
     if dataset not in ws.datasets():
@@ -166,8 +166,8 @@ def delete_runs(
     'nirs4all catalog archive' (or --force). Numbers are never reused.
     """
     from ..errors import DeletionRefused
-    from ..workspace.retention import delete_pipelines, plan_deletion
-    from ..workspace.workspace import Workspace
+    from ..facade import Workspace
+    from ..maintenance.retention import delete_pipelines, plan_deletion
 
     age = parse_age(older_than) if older_than else None
     ws = Workspace.open(workspace, create=False)
@@ -202,9 +202,9 @@ def archive_runs(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Tar finished pipelines into catalog/archives/runs/, verify the tar, then delete them."""
-    from ..workspace.archive import archive_runs as archive
-    from ..workspace.archive import plan_runs_archive
-    from ..workspace.workspace import Workspace
+    from ..facade import Workspace
+    from ..maintenance.archive_runs import archive_runs as archive
+    from ..maintenance.archive_runs import plan_runs_archive
 
     ws = Workspace.open(workspace, create=False)
     plan = plan_runs_archive(ws, dataset, session=session)

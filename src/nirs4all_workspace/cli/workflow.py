@@ -33,8 +33,8 @@ def run(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Run a workflow file, resuming from its checkpoints if it was stopped."""
+    from ..facade import Workspace
     from ..workflows import run_workflow
-    from ..workspace.workspace import Workspace
 
     with error_console().status("starting", spinner="dots") as shown:
         report = run_workflow(
@@ -71,8 +71,8 @@ def status(
     workspace: WorkspaceOption = None,
 ) -> None:
     """The phases of a workflow: status, output file and duration."""
+    from ..facade import Workspace
     from ..workflows import workflow_status
-    from ..workspace.workspace import Workspace
 
     document = workflow_status(Workspace.open(workspace, create=False), workflow_id)
     if json_output:
@@ -84,8 +84,8 @@ def status(
 @app.command("list")
 def list_(json_output: JsonOption = False, workspace: WorkspaceOption = None) -> None:
     """One line per workflow of the workspace."""
+    from ..facade import Workspace
     from ..workflows import list_workflows
-    from ..workspace.workspace import Workspace
 
     found = list_workflows(Workspace.open(workspace, create=False).layout)
     if json_output:

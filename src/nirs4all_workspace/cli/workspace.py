@@ -26,8 +26,8 @@ def verify_workspace(
     Exit status 0 when the workspace is sound, 1 when problems remain. Run it
     while no other nirs4all process writes to the workspace.
     """
-    from ..workspace.verify import verify
-    from ..workspace.workspace import Workspace
+    from ..facade import Workspace
+    from ..maintenance.verify import verify
 
     report = verify(Workspace.open(workspace, create=False), repair=repair)
     if json_output:
@@ -72,8 +72,8 @@ def collect_garbage(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Remove unreferenced binaries, compacted fragments, stray temporaries and trash folders."""
-    from ..workspace import gc
-    from ..workspace.workspace import Workspace
+    from ..facade import Workspace
+    from ..maintenance import gc
 
     age = parse_age(min_age).total_seconds()
     ws = Workspace.open(workspace, create=False)
@@ -98,8 +98,8 @@ def collect_garbage(
 @app.command("du")
 def disk_usage(json_output: JsonOption = False, workspace: WorkspaceOption = None) -> None:
     """Disk usage per dataset and per kind (binaries, runs, catalog, archives, library, exports)."""
-    from ..workspace.usage import disk_usage as usage
-    from ..workspace.workspace import Workspace
+    from ..facade import Workspace
+    from ..maintenance.usage import disk_usage as usage
 
     report = usage(Workspace.open(workspace, create=False))
     if json_output:

@@ -11,17 +11,32 @@ Third-party engines register an object factory under the entry-point group
 
 from __future__ import annotations
 
-import traceback
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
-if TYPE_CHECKING:  # numpy is not needed to read the catalog: keep the CLI start-up light
-    import numpy as np
+from ..workspace.results import (
+    FittedStep,
+    Partition,
+    PipelineResult,
+    PipelineSpec,
+    PredictionBlock,
+    Status,
+    StoredPipeline,
+)
 
-Partition = Literal["train", "val", "test"]
-Status = Literal["completed", "failed"]
+__all__ = [
+    "METRIC_DIRECTIONS",
+    "DatasetLike",
+    "Engine",
+    "FittedStep",
+    "Partition",
+    "PipelineResult",
+    "PipelineSpec",
+    "PredictionBlock",
+    "Status",
+    "StoredPipeline",
+]
 
 # Direction of every metric the built-in engines report: "min" is better when lower.
 METRIC_DIRECTIONS: dict[str, str] = {
@@ -43,97 +58,6 @@ METRIC_DIRECTIONS: dict[str, str] = {
     "avg_trade_bars": "max",
     "regime_aware_sharpe": "max",
 }
-
-
-@dataclass
-class PipelineSpec:
-    """One concrete variant of a configuration, ready to execute.
-
-    ``config`` holds concrete values only (no generators); the workspace hashes
-    its canonical JSON for the pipeline's identity. ``params`` is the flat view
-    of the values that vary in the grid (``"model.n_components": 8``), used for
-    catalog columns and reports.
-    """
-
-    config: dict[str, Any]
-    name: str | None = None
-    params: dict[str, Any] = field(default_factory=dict)
-    model: str = ""
-    preprocessing: str = ""
-    index: int = 0
-
-
-@dataclass
-class PredictionBlock:
-    """Predictions of one partition (and fold) with their scores.
-
-    ``fold`` is ``None`` for a whole partition: the final model's train and
-    test predictions, or the out-of-fold validation predictions of all folds.
-    """
-
-    partition: Partition
-    y_true: np.ndarray
-    y_pred: np.ndarray
-    sample_ids: np.ndarray
-    metrics: dict[str, float]
-    fold: int | None = None
-
-
-@dataclass
-class FittedStep:
-    """A fitted object of the final model, by its position in the pipeline."""
-
-    step: int
-    operator: str
-    obj: Any
-
-
-@dataclass
-class PipelineResult:
-    """What executing one pipeline produced.
-
-    ``metrics`` maps a partition to its scores (``{"val": {"rmse": 0.4}}``);
-    ``folds`` lists the validation scores of each cross-validation fold.
-    ``figures`` maps a file name (``"pred_vs_true.png"``) to its bytes.
-    ``files`` maps a file name (``"signals.parquet"``) to bytes the workspace
-    writes into the pipeline folder; ``dataset_files`` maps ``_<folder>/<name>``
-    (``"_classifiers/vol_30_a1b2.parquet"``) to bytes shared by the pipelines of
-    a dataset, written once under ``runs/<dataset>/`` (content-addressed names:
-    an existing file is kept). Names are validated by the workspace.
-    """
-
-    status: Status
-    task: str
-    metrics: dict[str, dict[str, float]] = field(default_factory=dict)
-    folds: list[dict[str, float]] = field(default_factory=list)
-    predictions: list[PredictionBlock] = field(default_factory=list)
-    fitted: list[FittedStep] = field(default_factory=list)
-    figures: dict[str, bytes] = field(default_factory=dict)
-    classes: list[Any] | None = None
-    duration_s: float = 0.0
-    error: str | None = None
-    info: dict[str, Any] = field(default_factory=dict)
-    files: dict[str, bytes] = field(default_factory=dict)
-    dataset_files: dict[str, bytes] = field(default_factory=dict)
-
-    @classmethod
-    def failure(cls, exc: BaseException, task: str = "unknown", duration_s: float = 0.0) -> PipelineResult:
-        """A failed result carrying the exception's traceback for ``error.log``."""
-        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-        return cls(status="failed", task=task, error=text, duration_s=duration_s)
-
-
-@dataclass(frozen=True)
-class StoredPipeline:
-    """A finished pipeline as stored, handed to an engine's optional ``summarize``.
-
-    ``record`` is its ``pipeline.json``; ``read(name)`` returns the bytes of one
-    of its files (``"signals.parquet"``), so the engine reads through the
-    workspace and never opens paths itself.
-    """
-
-    record: dict[str, Any]
-    read: Callable[[str], bytes]
 
 
 @runtime_checkable

@@ -28,12 +28,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
+from ..facade import Workspace
 from ..workspace.artifacts import ArtifactRef
 from ..workspace.atomic import PARTIAL_SUFFIX, atomic_write_json, atomic_write_text
 from ..workspace.layout import parse_pipeline_folder
 from ..workspace.locking import FileLock
 from ..workspace.manifest import utc_now
-from ..workspace.workspace import Workspace
 from .packing import pack_pipelines
 from .trained import write_checked
 

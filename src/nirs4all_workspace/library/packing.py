@@ -22,13 +22,13 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
 from ..errors import InputError, IntegrityError
+from ..facade import Workspace
+from ..version import __version__
 from ..workspace.artifacts import DIGEST_CHARS_IN_NAME, ArtifactRef
 from ..workspace.dataset_info import DatasetInfo, dataset_info, fingerprint
 from ..workspace.layout import TRAINED_TYPES
 from ..workspace.manifest import split_reference, utc_now
-from ..workspace.workspace import Workspace
 from .safe_objects import pack
 from .zipformat import FORMAT_NAME, FORMAT_VERSION, ZipBuilder
 

@@ -20,8 +20,8 @@ from typing import Any
 
 from ..errors import ArchiveRefused, InputError, TrustRequired
 from ..experiment import ExperimentReport, run_experiment
+from ..facade import Workspace
 from ..workspace.dataset_info import fingerprint
-from ..workspace.workspace import Workspace
 from .contents import TrainedZip, open_trained
 
 TRUSTED_CLASS_PREFIXES = ("sklearn.", "nirs4all_workspace.engines.sklearn.")

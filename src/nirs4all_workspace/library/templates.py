@@ -17,10 +17,10 @@ from typing import Any
 
 from ..configs import CONFIG_SUFFIXES, find_template, read_config_file
 from ..errors import ConfigError, InputError
+from ..facade import Workspace
 from ..workspace.atomic import atomic_write_json
 from ..workspace.layout import WorkspaceLayout, validate_name
 from ..workspace.manifest import split_reference
-from ..workspace.workspace import Workspace
 
 
 @dataclass

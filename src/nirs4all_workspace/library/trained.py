@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ArchiveRefused, InputError, IntegrityError
+from ..facade import Workspace
 from ..workspace.atomic import atomic_write_bytes
 from ..workspace.layout import TRAINED_TYPES, WorkspaceLayout, validate_name
-from ..workspace.workspace import Workspace
 from .contents import TrainedZip, open_trained
 from .packing import pack_pipelines
 from .zipformat import ZipLimits, read_manifest

@@ -20,9 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from .. import __version__
+from ..facade import Workspace
+from ..version import __version__
 from ..workspace.atomic import atomic_write_text
-from ..workspace.workspace import Workspace
 from . import html
 from .pipelines import PipelineRow, best_row, catalog_rows
 from .session import Criterion

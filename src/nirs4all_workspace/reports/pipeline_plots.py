@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
+from ..facade import Workspace
 from ..workspace.artifacts import ArtifactRef
 from ..workspace.atomic import atomic_write_bytes
-from ..workspace.workspace import Workspace
 from .pipelines import PartitionArrays
 
 PLOT_FILES = ("pred_vs_true.png", "residuals.png", "confusion_matrix.png", "coefficients.png")

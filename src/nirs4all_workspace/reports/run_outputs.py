@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..facade import Workspace
 from ..workspace.saver import SavedPipeline
-from ..workspace.workspace import Workspace
 from .pipeline_plots import PipelinePlotInput, load_model, pipeline_figures, write_pipeline_plots
 from .pipelines import arrays_from_data_rows, best_by
 

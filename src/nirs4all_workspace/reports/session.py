@@ -17,12 +17,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
 from ..engines.base import METRIC_DIRECTIONS
 from ..errors import IntegrityError, PipelineNotFound
+from ..facade import Workspace
+from ..version import __version__
 from ..workspace.atomic import atomic_write_text
 from ..workspace.layout import validate_name
-from ..workspace.workspace import Workspace
 from . import html
 from .grid import grid_axes, heat_maps, parameter_text, varying_parameters
 from .pipeline_plots import PipelinePlotInput, existing_plots, load_model, pipeline_figures

@@ -21,8 +21,8 @@ import numpy as np
 
 from ..configs import load_pipeline
 from ..errors import ConfigError, InputError, IntegrityError
+from ..facade import Workspace
 from ..workspace.identity import config_hash
-from ..workspace.workspace import Workspace
 from .spec import CHOICE_PARTITIONS, PhaseSpec
 
 
@@ -184,8 +184,8 @@ def _repair_reused(ctx: PhaseContext, folders: list[str]) -> None:
     """A run killed mid-way may have saved pipelines without their catalog rows or best file."""
     import polars as pl
 
-    from ..catalog.rebuild import reindex
     from ..library.exports import refresh_exports
+    from ..maintenance.rebuild import reindex
 
     workspace, dataset = ctx.workspace, ctx.dataset.name
     ids = {workspace.manifests.read_pipeline(dataset, f)["id"]: f for f in folders}

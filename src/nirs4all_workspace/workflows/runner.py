@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import WorkspaceError
+from ..facade import Workspace
 from ..workspace.locking import FileLock
-from ..workspace.workspace import Workspace
 from .backends import check_backend, execution_backend
 from .phases import PhaseContext, phase_function
 from .spec import WorkflowSpec, load_workflow

@@ -1,8 +1,9 @@
 """The workspace on disk: layout, identity, fitted objects and the pipeline writer.
 
-Names are imported on first use (PEP 562), so that ``from
-nirs4all_workspace.workspace import Workspace`` does not load the writer's
-dependencies for a read-only command.
+This is the lowest floor: it imports neither the catalog nor anything above it.
+The ``Workspace`` that opens these components with the catalog is
+:class:`nirs4all_workspace.Workspace`. Names are imported on first use (PEP 562),
+so a read-only command never loads the writer's dependencies.
 """
 
 from importlib import import_module
@@ -24,8 +25,6 @@ _EXPORTS = {
     "SimulationSaver": "saver",
     "SessionLog": "sessions",
     "SessionSummary": "sessions",
-    "Workspace": "workspace",
-    "resolve_root": "workspace",
 }
 
 __all__ = sorted(_EXPORTS)  # noqa: PLE0605 - names resolved by __getattr__

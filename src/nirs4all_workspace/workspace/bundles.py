@@ -23,8 +23,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
 from ..errors import IntegrityError
+from ..version import __version__
 from .atomic import PARTIAL_SUFFIX, atomic_write_with
 from .layout import WorkspaceLayout, parse_pipeline_folder
 

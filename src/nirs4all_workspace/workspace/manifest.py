@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
 from ..errors import IntegrityError, PipelineNotFound
+from ..version import __version__
 from .atomic import atomic_write_json, atomic_write_text
 from .identity import new_id, short_hash_for
 from .layout import (

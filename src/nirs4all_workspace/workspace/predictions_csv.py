@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..engines.base import PredictionBlock
+from .results import PredictionBlock
 
 HEADER = ("y_true", "y_pred", "partition", "sample_id", "fold")
 

@@ -18,8 +18,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..catalog.records import catalog_rows
-from ..engines.base import PipelineResult, PipelineSpec
 from ..errors import InvalidNameError
 from .artifacts import ArtifactRef, ArtifactStore, SerializedArtifact
 from .atomic import atomic_write_bytes, atomic_write_json, atomic_write_text
@@ -27,16 +25,22 @@ from .identity import config_hash
 from .layout import WorkspaceLayout, validate_name
 from .manifest import ManifestManager, PipelineHandle, utc_now
 from .predictions_csv import predictions_csv_text
+from .results import PipelineResult, PipelineSpec, PredictionBlock
 
 
 @dataclass
 class SavedPipeline:
-    """What was written for one pipeline, and its catalog rows."""
+    """What was written for one pipeline.
+
+    ``meta_rows`` and ``data_rows`` are its catalog rows, filled by the caller that
+    appends them to the catalog (the catalog floor owns their schema, not the writer).
+    """
 
     handle: PipelineHandle
     status: str
     record: dict[str, Any]
     metrics: dict[str, Any]
+    blocks: list[PredictionBlock] = field(default_factory=list)
     meta_rows: list[dict[str, Any]] = field(default_factory=list)
     data_rows: list[dict[str, Any]] = field(default_factory=list)
     predictions_text: str = ""
@@ -85,7 +89,7 @@ class SimulationSaver:
         n_features: int | None = None,
         versions: dict[str, str] | None = None,
     ) -> SavedPipeline:
-        """Write everything of one executed pipeline; returns its catalog rows too.
+        """Write everything of one executed pipeline; returns what was written.
 
         ``artifacts`` are the serialized fitted objects of ``result`` (serialized
         where the pipeline ran, so only bytes cross process boundaries).
@@ -147,8 +151,8 @@ class SimulationSaver:
         if result.dataset_files:
             record["dataset_files"] = sorted(result.dataset_files)
         self.manifests.write_pipeline(handle, record)
-        meta, data = catalog_rows(record, result.predictions, result.classes)
-        return SavedPipeline(handle, result.status, record, metrics, meta, data, text)
+        blocks = list(result.predictions)
+        return SavedPipeline(handle, result.status, record, metrics, blocks, predictions_text=text)
 
     def save_dataset_files(
         self, dataset: str, files: Mapping[str, bytes], *, replace: bool = False

@@ -8,11 +8,11 @@ import numpy as np
 import polars as pl
 import pytest
 
+from nirs4all_workspace import Workspace
 from nirs4all_workspace.engines.signals import SignalsEngine
 from nirs4all_workspace.engines.signals.analytics import correlation_matrix, performance_matrix
 from nirs4all_workspace.experiment import run_experiment
-from nirs4all_workspace.workspace import Workspace
-from nirs4all_workspace.workspace.summaries import stored_pipelines
+from nirs4all_workspace.stored_results import stored_pipelines
 
 GRID = {
     "strategies": [

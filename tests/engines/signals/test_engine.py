@@ -9,12 +9,12 @@ import numpy as np
 import polars as pl
 import pytest
 
+from nirs4all_workspace import Workspace
 from nirs4all_workspace.engines.registry import get_engine
 from nirs4all_workspace.engines.signals import SignalsEngine, Strategy
 from nirs4all_workspace.engines.signals.config import strategy_of
 from nirs4all_workspace.engines.signals.sparse import decode, read_regime_table, read_signal_table
 from nirs4all_workspace.experiment import run_experiment
-from nirs4all_workspace.workspace import Workspace
 from tests.engines.contract import EngineContractTests
 
 GRID = {

@@ -16,7 +16,7 @@ from typing import Any
 import polars as pl
 
 from ...errors import InputError, IntegrityError, PipelineNotFound
-from ...workspace.workspace import Workspace
+from ...facade import Workspace
 from .analytics import ANALYTICS_FOLDER
 from .bars import Bars, load_bars
 from .engine import CLASSIFIERS_FOLDER, METRIC_DIRECTIONS, dataset_cache

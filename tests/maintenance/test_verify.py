@@ -3,11 +3,11 @@ import shutil
 
 import pytest
 
-from nirs4all_workspace.catalog.archive import archive_pipeline
-from nirs4all_workspace.catalog.archived import entry_paths
+from nirs4all_workspace.catalog.archive_registry import entry_paths
 from nirs4all_workspace.experiment import run_experiment
+from nirs4all_workspace.maintenance.archive_pipeline import archive_pipeline
+from nirs4all_workspace.maintenance.verify import CRASH_LEFTOVERS, verify
 from nirs4all_workspace.workspace.identity import config_hash
-from nirs4all_workspace.workspace.verify import CRASH_LEFTOVERS, verify
 from tests.snapshots import lost, snapshot
 
 

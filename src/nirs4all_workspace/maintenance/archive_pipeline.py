@@ -15,14 +15,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..catalog.archive_registry import ArchivedPipeline, ArchiveEntry, register
 from ..errors import IntegrityError
+from ..facade import Workspace
 from ..workspace.atomic import atomic_write_bytes
 from ..workspace.bundles import BundleManifest, pipeline_members, write_bundle
 from ..workspace.layout import parse_pipeline_folder, validate_name
 from ..workspace.locking import FileLock
 from ..workspace.manifest import FINISHED_STATUSES, split_reference, utc_now
-from ..workspace.workspace import Workspace
-from .archived import ArchivedPipeline, ArchiveEntry, register
 
 
 @dataclass

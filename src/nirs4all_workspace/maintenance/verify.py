@@ -39,11 +39,12 @@ from typing import Any
 
 from ..catalog.check import CatalogState, check_archives, check_catalog
 from ..errors import IntegrityError
+from ..facade import Workspace
+from ..workspace.locking import FileLock
+from ..workspace.manifest import FINISHED_STATUSES
 from .gc import stray_temporaries, trash_folders
-from .locking import FileLock
-from .manifest import FINISHED_STATUSES
+from .repair import repair_problems
 from .retention import best_criterion
-from .workspace import Workspace
 
 CRASH_LEFTOVERS = frozenset(
     {
@@ -101,7 +102,6 @@ def verify(workspace: Workspace, repair: bool = False) -> VerifyReport:
     found = Checker(workspace).run()
     if not repair or not found.problems:
         return VerifyReport(found.problems, list(found.problems), found.counts)
-    from .repair import repair_problems
 
     repair_problems(workspace, found)
     again = Checker(workspace).run()

@@ -2,12 +2,12 @@ from datetime import timedelta
 
 import pytest
 
-from nirs4all_workspace.catalog.archive import archive_pipeline
 from nirs4all_workspace.errors import DeletionRefused, InvalidNameError, PipelineNotFound
 from nirs4all_workspace.experiment import run_experiment
-from nirs4all_workspace.workspace import retention
-from nirs4all_workspace.workspace.retention import delete_pipelines, plan_deletion
-from nirs4all_workspace.workspace.verify import verify
+from nirs4all_workspace.maintenance import retention
+from nirs4all_workspace.maintenance.archive_pipeline import archive_pipeline
+from nirs4all_workspace.maintenance.retention import delete_pipelines, plan_deletion
+from nirs4all_workspace.maintenance.verify import verify
 
 
 def _folders(workspace):

@@ -22,21 +22,23 @@ import shutil
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 import yaml
 
 from ..catalog.predictions import DATA_SUFFIX, META_SUFFIX
 from ..errors import IntegrityError, WorkspaceError
-from .atomic import atomic_write_json, atomic_write_text
-from .identity import new_id
-from .layout import parse_pipeline_folder
-from .locking import FileLock
-from .manifest import FINISHED_STATUSES, utc_now
+from ..facade import Workspace
+from ..workspace.atomic import atomic_write_json, atomic_write_text
+from ..workspace.identity import new_id
+from ..workspace.layout import parse_pipeline_folder
+from ..workspace.locking import FileLock
+from ..workspace.manifest import FINISHED_STATUSES, utc_now
 from .retention import refresh_best
-from .verify import Checker, Problem
-from .workspace import Workspace
+
+if TYPE_CHECKING:  # verify calls repair; repair only names verify's types
+    from .verify import Checker, Problem
 
 REPAIR_NOTE = "marked failed by 'nirs4all workspace verify --repair'"
 
@@ -128,8 +130,8 @@ def _append(problems: list[Problem], note: str) -> None:
 
 def _repair_catalog(workspace: Workspace, by_check: dict[str, list[Problem]]) -> None:
     """Catalog repairs, in order; sets the actions itself (returns None for :func:`_attempt`)."""
-    from ..catalog.archived import register
-    from ..catalog.rebuild import clean_catalog, rebuild_catalog
+    from ..catalog.archive_registry import register
+    from ..maintenance.rebuild import clean_catalog, rebuild_catalog
 
     layout = workspace.layout
     main_files = {layout.relative(layout.catalog_meta), layout.relative(layout.catalog_data)}
@@ -161,7 +163,7 @@ def reindex_missing(workspace: Workspace) -> int:
 
     Covers those reported, those just marked failed and those of quarantined fragments.
     """
-    from ..catalog.rebuild import reindex
+    from ..maintenance.rebuild import reindex
 
     frame = workspace.predictions.scan().select("pipeline_id")
     present = set(workspace.predictions.collect(frame)["pipeline_id"].to_list())
@@ -192,8 +194,8 @@ def quarantine(workspace: Workspace, path: Path) -> Path:
 
 def entry_from_archive(workspace: Workspace, archive: Path) -> Any:
     """The registry entry of an archive, from its manifest (IntegrityError if unreadable)."""
-    from ..catalog.archived import ArchivedPipeline, ArchiveEntry
-    from .bundles import read_manifest
+    from ..catalog.archive_registry import ArchivedPipeline, ArchiveEntry
+    from ..workspace.bundles import read_manifest
 
     manifest = read_manifest(archive)
     predictions = None

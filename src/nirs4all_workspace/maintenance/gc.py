@@ -27,11 +27,11 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import IntegrityError
-from .atomic import PARTIAL_SUFFIX
+from ..facade import Workspace
+from ..workspace.atomic import PARTIAL_SUFFIX
+from ..workspace.layout import TRASH_PREFIX
+from ..workspace.locking import FileLock
 from .inventory import folder_size
-from .layout import TRASH_PREFIX
-from .locking import FileLock
-from .workspace import Workspace
 
 DEFAULT_MIN_AGE_S = 600.0
 

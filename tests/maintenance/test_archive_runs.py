@@ -4,12 +4,12 @@ import tarfile
 
 import pytest
 
-from nirs4all_workspace.catalog.archived import entries
+from nirs4all_workspace.catalog.archive_registry import entries
 from nirs4all_workspace.errors import InputError, IntegrityError
+from nirs4all_workspace.maintenance.archive_runs import archive_runs, plan_runs_archive
+from nirs4all_workspace.maintenance.inventory import dataset_overview
+from nirs4all_workspace.maintenance.verify import verify
 from nirs4all_workspace.workspace import bundles
-from nirs4all_workspace.workspace.archive import archive_runs, plan_runs_archive
-from nirs4all_workspace.workspace.inventory import dataset_overview
-from nirs4all_workspace.workspace.verify import verify
 
 
 def test_a_session_is_tarred_verified_registered_then_deleted(filled):

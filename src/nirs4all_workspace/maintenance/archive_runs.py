@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, IntegrityError
-from .best import BestResult
-from .bundles import BundleManifest, pipeline_members, write_bundle
-from .locking import FileLock
-from .manifest import utc_now
+from ..facade import Workspace
+from ..workspace.best import BestResult
+from ..workspace.bundles import BundleManifest, pipeline_members, write_bundle
+from ..workspace.locking import FileLock
+from ..workspace.manifest import utc_now
 from .retention import DeletionPlan, DeletionReport, PipelineEntry, delete_pipelines, select_pipelines
-from .workspace import Workspace
 
 
 @dataclass
@@ -105,7 +105,7 @@ def archive_runs(
     Raises InputError when there is nothing to archive and IntegrityError when a
     file cannot be read or the tar does not read back (nothing is deleted then).
     """
-    from ..catalog.archived import ArchivedPipeline, ArchiveEntry, register
+    from ..catalog.archive_registry import ArchivedPipeline, ArchiveEntry, register
 
     if not plan.pipelines:
         what = f"session {plan.session!r} of " if plan.session else ""

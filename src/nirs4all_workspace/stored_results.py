@@ -4,7 +4,7 @@ An engine may have ``summarize(dataset, pipelines) -> {"_<folder>/<name>": bytes
 (the signals engine writes ``_analytics/``). At the end of each run the
 workspace hands it every completed pipeline of the dataset that this engine
 produced (the newest run of each configuration), as
-:class:`~nirs4all_workspace.engines.base.StoredPipeline` views that read files
+:class:`~nirs4all_workspace.workspace.results.StoredPipeline` views that read files
 through the workspace, and writes what it returns under ``runs/<dataset>/``,
 replacing the previous summary. A failure is logged to ``run.log`` and
 returned: the pipelines are stored already, so it never fails the run.
@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..engines.base import StoredPipeline
-from ..errors import IntegrityError
-from .layout import validate_name
-from .workspace import Workspace
+from .errors import IntegrityError
+from .facade import Workspace
+from .workspace.layout import validate_name
+from .workspace.results import StoredPipeline
 
 
 @dataclass

@@ -4,10 +4,10 @@ import zipfile
 
 import pytest
 
-from nirs4all_workspace.catalog.archive import archive_pipeline
-from nirs4all_workspace.catalog.archived import entries
+from nirs4all_workspace.catalog.archive_registry import entries
 from nirs4all_workspace.errors import IntegrityError, PipelineNotFound
 from nirs4all_workspace.experiment import run_experiment
+from nirs4all_workspace.maintenance.archive_pipeline import archive_pipeline
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-from nirs4all_workspace.catalog.archived import (
+from nirs4all_workspace.catalog.archive_registry import (
     ArchivedPipeline,
     ArchiveEntry,
     archived_datasets,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..facade import Workspace
 from .inventory import folder_size
-from .workspace import Workspace
 
 KINDS = ("binaries", "runs", "catalog", "archives", "library", "exports")
 

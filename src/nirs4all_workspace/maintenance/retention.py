@@ -22,11 +22,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..errors import DeletionRefused, IntegrityError, PipelineNotFound
-from .best import BestResult
-from .identity import new_id
+from ..facade import Workspace
+from ..workspace.best import BestResult
+from ..workspace.identity import new_id
+from ..workspace.manifest import FINISHED_STATUSES
 from .inventory import folder_size
-from .manifest import FINISHED_STATUSES
-from .workspace import Workspace
 
 DEFAULT_CRITERION = ("rmse", "min", "val")
 
@@ -195,7 +195,7 @@ def plan_deletion(
     workspace: Workspace, dataset: str, session: str | None = None, older_than: timedelta | None = None
 ) -> DeletionPlan:
     """Select the pipelines to delete and check that the best result keeps a copy."""
-    from ..catalog.archived import archived_ids_in
+    from ..catalog.archive_registry import archived_ids_in
 
     pipelines, incomplete = select_pipelines(workspace, dataset, session, older_than)
     try:

@@ -26,18 +26,18 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from ..engines.base import PredictionBlock
+from ..catalog.archive_registry import archived_pipeline_ids
+from ..catalog.predictions import COMPACTED_KEY, DATA_ROW_GROUP, DATA_SUFFIX, META_SUFFIX, Predictions
+from ..catalog.records import catalog_rows
+from ..catalog.schema import DATA_SCHEMA, META_SCHEMA
 from ..errors import IntegrityError
+from ..facade import Workspace
 from ..workspace.atomic import atomic_write_with
 from ..workspace.bundles import PipelineFiles, pipelines_in_bundle
 from ..workspace.locking import FileLock
 from ..workspace.manifest import FINISHED_STATUSES
 from ..workspace.predictions_csv import parse_predictions_csv
-from ..workspace.workspace import Workspace
-from .archived import archived_pipeline_ids
-from .predictions import COMPACTED_KEY, DATA_ROW_GROUP, DATA_SUFFIX, META_SUFFIX, Predictions
-from .records import catalog_rows
-from .schema import DATA_SCHEMA, META_SCHEMA
+from ..workspace.results import PredictionBlock
 
 Rows = list[dict[str, Any]]
 

@@ -1,4 +1,8 @@
-"""The Workspace: one root folder and the components that read and write it."""
+"""The Workspace: one root folder, its storage primitives and its catalog.
+
+It sits above both floors it opens (:mod:`~nirs4all_workspace.workspace` and
+:mod:`~nirs4all_workspace.catalog`), so neither imports it.
+"""
 
 from __future__ import annotations
 
@@ -8,18 +12,18 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .. import __version__
-from ..errors import InputError, IntegrityError
-from .artifacts import ArtifactStore
-from .atomic import atomic_write_json
-from .best import BestTracker
-from .layout import FORMAT_VERSION, WorkspaceLayout
-from .manifest import ManifestManager, utc_now
-from .sessions import SessionLog
+from .errors import InputError, IntegrityError
+from .version import __version__
+from .workspace.artifacts import ArtifactStore
+from .workspace.atomic import atomic_write_json
+from .workspace.best import BestTracker
+from .workspace.layout import FORMAT_VERSION, WorkspaceLayout
+from .workspace.manifest import ManifestManager, utc_now
+from .workspace.sessions import SessionLog
 
 if TYPE_CHECKING:
-    from ..catalog.predictions import Predictions
-    from .saver import SimulationSaver
+    from .catalog.predictions import Predictions
+    from .workspace.saver import SimulationSaver
 
 ENV_VAR = "NIRS4ALL_WORKSPACE"
 
@@ -47,13 +51,13 @@ class Workspace:
     @cached_property
     def saver(self) -> SimulationSaver:
         """The pipeline writer (imported on first use: read-only commands never need it)."""
-        from .saver import SimulationSaver
+        from .workspace.saver import SimulationSaver
 
         return SimulationSaver(self.layout, self.manifests, self.artifacts)
 
     @cached_property
     def predictions(self) -> Predictions:
-        from ..catalog.predictions import Predictions
+        from .catalog.predictions import Predictions
 
         return Predictions(self.layout)
 

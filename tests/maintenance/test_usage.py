@@ -1,6 +1,6 @@
-from nirs4all_workspace.catalog.archive import archive_pipeline
-from nirs4all_workspace.workspace.inventory import folder_size
-from nirs4all_workspace.workspace.usage import disk_usage
+from nirs4all_workspace.maintenance.archive_pipeline import archive_pipeline
+from nirs4all_workspace.maintenance.inventory import folder_size
+from nirs4all_workspace.maintenance.usage import disk_usage
 
 
 def test_sizes_add_up_per_dataset_and_per_kind(filled):

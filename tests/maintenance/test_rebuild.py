@@ -1,18 +1,19 @@
 import numpy as np
 import pytest
 
-from nirs4all_workspace.catalog import rebuild as rebuild_module
-from nirs4all_workspace.catalog.archive import archive_pipeline
-from nirs4all_workspace.catalog.rebuild import (
+from nirs4all_workspace.catalog.records import fill_catalog_rows
+from nirs4all_workspace.engines.base import PipelineResult, PipelineSpec, PredictionBlock
+from nirs4all_workspace.maintenance import rebuild as rebuild_module
+from nirs4all_workspace.maintenance.archive_pipeline import archive_pipeline
+from nirs4all_workspace.maintenance.archive_runs import archive_runs, plan_runs_archive
+from nirs4all_workspace.maintenance.rebuild import (
     blocks_from_files,
     clean_catalog,
     rebuild_catalog,
     rows_from_files,
 )
-from nirs4all_workspace.engines.base import PipelineResult, PipelineSpec, PredictionBlock
-from nirs4all_workspace.workspace.archive import archive_runs, plan_runs_archive
+from nirs4all_workspace.maintenance.retention import delete_pipelines, plan_deletion
 from nirs4all_workspace.workspace.bundles import PipelineFiles
-from nirs4all_workspace.workspace.retention import delete_pipelines, plan_deletion
 
 
 def _catalog(workspace):
@@ -87,7 +88,7 @@ def test_classification_labels_survive_the_files():
 def test_rows_from_files_match_the_savers_rows(workspace, fake_engine, fake_dataset):
     spec: PipelineSpec = fake_engine.expand({"scales": [0.7]})[0]
     result: PipelineResult = fake_engine.execute(spec, fake_dataset)
-    saved = workspace.saver.save("fake", spec, result, session="s", engine="fake")
+    saved = fill_catalog_rows(workspace.saver.save("fake", spec, result, session="s", engine="fake"))
     files = rebuild_module.folder_files(workspace, "fake", saved.handle.folder)
     assert isinstance(files, PipelineFiles)
     meta, data = rows_from_files(files)

@@ -1,9 +1,9 @@
 import os
 import time
 
+from nirs4all_workspace.maintenance.gc import collect_garbage
+from nirs4all_workspace.maintenance.retention import remove_pipeline_folders
 from nirs4all_workspace.workspace.artifacts import ArtifactRef
-from nirs4all_workspace.workspace.gc import collect_garbage
-from nirs4all_workspace.workspace.retention import remove_pipeline_folders
 
 
 def _age(path, seconds):

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .best import BestResult
-from .workspace import Workspace
+from ..facade import Workspace
+from ..workspace.best import BestResult
 
 
 @dataclass
@@ -54,7 +54,7 @@ def folder_size(path: Path) -> int:
 
 def dataset_overview(workspace: Workspace, dataset: str) -> DatasetOverview:
     """Counts from the folders (the truth), sessions from ``run_summary.json``."""
-    from ..catalog.archived import archived_datasets
+    from ..catalog.archive_registry import archived_datasets
 
     folders = workspace.manifests.list_folders(dataset)
     statuses = [workspace.manifests.status(dataset, f.folder) for f in folders]
