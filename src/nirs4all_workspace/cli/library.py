@@ -122,7 +122,14 @@ def show(
     found = show_trained(WorkspaceLayout(resolve_root(workspace)), name)
     manifest = found.zip.manifest
     if json_output:
-        print_json({**found.entry.to_dict(), "manifest": manifest, "trust_needs": found.trust_needs})
+        print_json(
+            {
+                **found.entry.to_dict(),
+                "manifest": manifest,
+                "trust_needs": found.trust_needs,
+                "config_needs": found.config_needs,
+            }
+        )
         return
     out = console()
     predict = manifest.get("predict") or {}
@@ -159,6 +166,10 @@ def show(
             out.print(f"[yellow]needs --trust:[/] {plain(member)}: {plain(', '.join(needed))}")
     else:
         out.print("every fitted object loads with trusted types only")
+    for folder, classes in found.config_needs.items():
+        out.print(
+            f"[yellow]needs --trust:[/] pipeline {plain(folder)} would create {plain(', '.join(classes))}"
+        )
 
 
 @app.command("remove")

@@ -193,6 +193,7 @@ class Inspection:
     entry: LibraryEntry
     zip: TrainedZip
     trust_needs: dict[str, list[str]]
+    config_needs: dict[str, list[str]] = field(default_factory=dict)
 
 
 def show_trained(layout: WorkspaceLayout, reference: str) -> Inspection:
@@ -202,7 +203,7 @@ def show_trained(layout: WorkspaceLayout, reference: str) -> Inspection:
     entry = entry_from_manifest(path, trained.kind, trained.manifest)
     if trained.name:
         entry.name = trained.name
-    return Inspection(entry, trained, trained.trust_needs())
+    return Inspection(entry, trained, trained.trust_needs(), trained.config_needs())
 
 
 def remove_trained(layout: WorkspaceLayout, reference: str, *, dry_run: bool = False) -> Path:
