@@ -67,7 +67,7 @@ class TrainedZip:
         return ArchiveRefused(f"{self.label}: manifest.json is malformed ({what}); refused")
 
     def _validate(self) -> None:
-        manifest, members = self.manifest, self.opened.members
+        manifest, members = self.manifest, self.opened.listed
         if manifest.get("type") not in TRAINED_TYPES:
             raise self._bad(f"type {manifest.get('type')!r} is not one of {', '.join(TRAINED_TYPES)}")
         pipelines = manifest.get("pipelines")
@@ -97,6 +97,24 @@ class TrainedZip:
             files = data.get("files") if isinstance(data, dict) else None
             if not isinstance(files, list) or not files or any(f not in members for f in files):
                 raise self._bad("a fullrun zip without its training data")
+        self._refuse_unneeded()
+
+    def _refuse_unneeded(self) -> None:
+        """Refuse members the zip's type has no use for: nothing is carried that nothing reads."""
+        kind = self.kind
+        files = ["pipeline.json", "metrics.json", "manifest.yaml"]
+        files += ["predictions.csv"] if kind != "filtered" else []
+        needed = {f"pipelines/{p['folder']}/{name}" for p in self.pipelines for name in files}
+        needed |= set(self.object_members())
+        if kind == "fullrun":
+            needed |= set(self.manifest["data"]["files"])
+        extra = sorted(set(self.opened.listed) - needed)
+        if extra:
+            more = f" (and {len(extra) - 1} more)" if len(extra) > 1 else ""
+            raise ArchiveRefused(
+                f"{self.label}: entry {extra[0]!r}{more} is not needed by a {kind} zip (not one of its "
+                "pipelines' files, fitted objects or training data); refused"
+            )
 
     def _validate_predict(self, predict: dict[str, Any]) -> None:
         names = predict.get("feature_names")
@@ -206,7 +224,8 @@ class TrainedZip:
     def data_files(self) -> dict[str, bytes]:
         """The training data of a fullrun zip: file name (``Xcal.csv``...) -> bytes."""
         data = self.manifest.get("data") or {}
-        return {Path(name).name: self.opened.member(name) for name in data.get("files", [])}
+        cap = self.limits.max_total_bytes  # read to be run on: a dataset may be larger than one object
+        return {Path(name).name: self.opened.member(name, cap) for name in data.get("files", [])}
 
 
 def config_refusal(where: str, classes: list[str]) -> str:

@@ -88,7 +88,7 @@ def untrusted_types(name: str, data: bytes, limits: ZipLimits) -> list[str]:
         raise ArchiveRefused(f"member {name} is neither a skops file nor a pickle; refused")
     import skops.io as sio
 
-    check_inner_zip(data, f"member {name}", limits)
+    check_inner_zip(data, f"member {name}", limits.inner())  # what loading it would hold in memory
     try:
         found = sio.get_untrusted_types(data=data)
     except Exception as exc:  # a malformed schema: whatever skops raises, the member is refused

@@ -98,6 +98,23 @@ def write_checked(target: Path, data: bytes) -> TrainedZip:
         raise IntegrityError(f"{target} did not read back correctly ({exc}); it was removed") from None
 
 
+def copy_checked(target: Path, trained: TrainedZip) -> TrainedZip:
+    """Copy a checked zip to ``target`` (streamed, atomically), then check the copy completely.
+
+    The copy must carry the very manifest that was checked (its checksum covers
+    every member's SHA-256): a source swapped meanwhile is refused and removed.
+    """
+    trained.opened.copy_to(target)
+    try:
+        copy = open_trained(target)
+        if copy.manifest.get("manifest_sha256") != trained.manifest.get("manifest_sha256"):
+            raise ArchiveRefused(f"{trained.label} changed while it was being imported")
+    except ArchiveRefused as exc:
+        target.unlink(missing_ok=True)
+        raise ArchiveRefused(f"{exc}; nothing was imported") from None
+    return copy
+
+
 # -- names ----------------------------------------------------------------------------
 
 
@@ -233,7 +250,7 @@ def import_trained(
     existing = _check_free(layout, chosen, force)
     Workspace.open(layout.root)  # created on first use, only once the zip is accepted
     target = layout.trained_zip(trained.kind, chosen)
-    write_checked(target, trained.opened.raw)
+    copy_checked(target, trained)
     for path in existing:
         if path != target:
             path.unlink(missing_ok=True)
