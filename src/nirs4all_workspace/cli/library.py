@@ -10,7 +10,7 @@ from rich.markup import escape
 
 from .options import DryRunOption, JsonOption, WorkspaceOption, YesOption
 from .prompts import confirm_or_refuse
-from .render import console, error_console, human_size, print_json, table
+from .render import console, error_console, human_size, print_json, safe_text, table
 
 app = typer.Typer(
     help="Keep trained pipelines and templates: save, list, show, import, remove.", no_args_is_help=True
@@ -284,7 +284,7 @@ def run_from_zip(source: Path, options: dict[str, Any], json_output: bool, works
     ws = Workspace.open(workspace)
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=error_console()) as bar:
-        task_id = bar.add_task(Path(source).name, total=None)
+        task_id = bar.add_task(plain(safe_text(Path(source).name)), total=None)
 
         def advance(saved: Any, done: int, total: int) -> None:  # noqa: ARG001 - run_experiment's callback
             bar.update(task_id, completed=done, total=total)
