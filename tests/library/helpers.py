@@ -69,7 +69,9 @@ def output_predictions(path: Path) -> dict[str, float]:
     return {sid: float(p) for sid, p in zip(frame["sample_id"], frame["y_pred"], strict=True)}
 
 
-def nirs4all(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+def nirs4all(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     """Run the CLI in a new Python process."""
     return subprocess.run(
         [sys.executable, "-m", "nirs4all_workspace.cli", *args],
@@ -78,4 +80,5 @@ def nirs4all(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess
         timeout=300,
         check=False,
         cwd=cwd,
+        env=env,
     )

@@ -34,7 +34,7 @@ def test_a_built_zip_reads_back_whole_with_its_manifest_first():
     assert opened.members == {"a.txt": b"one", "b/two.txt": b"2" * 100}
     assert [f["name"] for f in opened.manifest["files"]] == ["a.txt", "b/two.txt"]
     assert opened.manifest["manifest_sha256"] == manifest_checksum(opened.manifest)
-    assert opened.raw == data and read_manifest(data)["type"] == "filtered"
+    assert opened.source == data and read_manifest(data)["type"] == "filtered"
 
 
 @pytest.mark.parametrize(

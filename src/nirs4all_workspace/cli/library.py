@@ -10,7 +10,7 @@ from rich.markup import escape
 
 from .options import DryRunOption, JsonOption, WorkspaceOption, YesOption
 from .prompts import confirm_or_refuse
-from .render import console, error_console, human_size, print_json, table
+from .render import console, error_console, human_size, print_json, safe_text, table
 
 app = typer.Typer(
     help="Keep trained pipelines and templates: save, list, show, import, remove.", no_args_is_help=True
@@ -122,7 +122,14 @@ def show(
     found = show_trained(WorkspaceLayout(resolve_root(workspace)), name)
     manifest = found.zip.manifest
     if json_output:
-        print_json({**found.entry.to_dict(), "manifest": manifest, "trust_needs": found.trust_needs})
+        print_json(
+            {
+                **found.entry.to_dict(),
+                "manifest": manifest,
+                "trust_needs": found.trust_needs,
+                "config_needs": found.config_needs,
+            }
+        )
         return
     out = console()
     predict = manifest.get("predict") or {}
@@ -159,6 +166,10 @@ def show(
             out.print(f"[yellow]needs --trust:[/] {plain(member)}: {plain(', '.join(needed))}")
     else:
         out.print("every fitted object loads with trusted types only")
+    for folder, classes in found.config_needs.items():
+        out.print(
+            f"[yellow]needs --trust:[/] pipeline {plain(folder)} would create {plain(', '.join(classes))}"
+        )
 
 
 @app.command("remove")
@@ -273,7 +284,7 @@ def run_from_zip(source: Path, options: dict[str, Any], json_output: bool, works
     ws = Workspace.open(workspace)
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=error_console()) as bar:
-        task_id = bar.add_task(Path(source).name, total=None)
+        task_id = bar.add_task(plain(safe_text(Path(source).name)), total=None)
 
         def advance(saved: Any, done: int, total: int) -> None:  # noqa: ARG001 - run_experiment's callback
             bar.update(task_id, completed=done, total=total)

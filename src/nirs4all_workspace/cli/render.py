@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -13,17 +14,43 @@ from rich.table import Table
 
 from ..formatting import format_value
 
+# C0 controls but tab and newline, DEL, C1 controls, and the bidirectional overrides that reorder
+# what a terminal shows: text from a zip or a file must not drive the terminal (ESC sequences, OSC titles).
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def safe_text(text: str) -> str:
+    """``text`` with its control characters shown as escapes (``\\x1b``), so printing it is inert.
+
+    Tab and newline are kept. Every console of the CLI applies it to the strings
+    it prints and :func:`table` to every cell, so text from a zip or a file
+    (names, manifests, error messages quoting them) never reaches the terminal raw.
+    """
+    return _CONTROLS.sub(_escape_control, text)
+
+
+def _escape_control(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+class SafeConsole(Console):
+    """A rich console that makes every string it prints safe (:func:`safe_text`)."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        super().print(*(safe_text(o) if isinstance(o, str) else o for o in objects), **kwargs)
+
 
 def console() -> Console:
     """Standard output; when it is not a terminal (a pipe, a log), wide enough not to wrap tables."""
-    out = Console(soft_wrap=False)
+    out = SafeConsole(soft_wrap=False)
     if not out.is_terminal:
-        out = Console(soft_wrap=False, width=160)
+        out = SafeConsole(soft_wrap=False, width=160)
     return out
 
 
 def error_console() -> Console:
-    return Console(stderr=True, soft_wrap=True, highlight=False)
+    return SafeConsole(stderr=True, soft_wrap=True, highlight=False)
 
 
 def _plain(value: Any) -> Any:
@@ -49,12 +76,13 @@ format_cell = format_value  # one definition for the CLI and the reports
 
 def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:
     """A table in the CLI's one light style."""
+    title = safe_text(title) if title is not None else None
     result = Table(title=title, header_style="bold cyan", title_justify="left", expand=False)
     for column in columns:
         numeric = column in {"#", "rmse", "mae", "r2", "rpd", "accuracy", "balanced_accuracy", "f1"}
-        result.add_column(column, justify="right" if numeric else "left", overflow="fold")
+        result.add_column(safe_text(column), justify="right" if numeric else "left", overflow="fold")
     for row in rows:
-        result.add_row(*(format_cell(v) for v in row))
+        result.add_row(*(safe_text(format_cell(v)) for v in row))
     return result
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import ArchiveRefused, TrustRequired
 from ..workspace.layout import TRAINED_TYPES
-from .safe_objects import refusal, unpack, untrusted_types
+from .safe_objects import TRUSTED_TYPES, refusal, unpack, untrusted_types
 from .zipformat import OpenedZip, ZipLimits, open_zip
 
 
@@ -67,7 +67,7 @@ class TrainedZip:
         return ArchiveRefused(f"{self.label}: manifest.json is malformed ({what}); refused")
 
     def _validate(self) -> None:
-        manifest, members = self.manifest, self.opened.members
+        manifest, members = self.manifest, self.opened.listed
         if manifest.get("type") not in TRAINED_TYPES:
             raise self._bad(f"type {manifest.get('type')!r} is not one of {', '.join(TRAINED_TYPES)}")
         pipelines = manifest.get("pipelines")
@@ -97,6 +97,24 @@ class TrainedZip:
             files = data.get("files") if isinstance(data, dict) else None
             if not isinstance(files, list) or not files or any(f not in members for f in files):
                 raise self._bad("a fullrun zip without its training data")
+        self._refuse_unneeded()
+
+    def _refuse_unneeded(self) -> None:
+        """Refuse members the zip's type has no use for: nothing is carried that nothing reads."""
+        kind = self.kind
+        files = ["pipeline.json", "metrics.json", "manifest.yaml"]
+        files += ["predictions.csv"] if kind != "filtered" else []
+        needed = {f"pipelines/{p['folder']}/{name}" for p in self.pipelines for name in files}
+        needed |= set(self.object_members())
+        if kind == "fullrun":
+            needed |= set(self.manifest["data"]["files"])
+        extra = sorted(set(self.opened.listed) - needed)
+        if extra:
+            more = f" (and {len(extra) - 1} more)" if len(extra) > 1 else ""
+            raise ArchiveRefused(
+                f"{self.label}: entry {extra[0]!r}{more} is not needed by a {kind} zip (not one of its "
+                "pipelines' files, fitted objects or training data); refused"
+            )
 
     def _validate_predict(self, predict: dict[str, Any]) -> None:
         names = predict.get("feature_names")
@@ -125,14 +143,65 @@ class TrainedZip:
         return needs
 
     def require_trust(self, trust: bool) -> list[str]:
-        """Raise TrustRequired unless every object loads safely or ``trust``; returns warnings."""
+        """Raise TrustRequired unless every object loads safely and every configuration
+        names trusted classes only, or ``trust``; returns warnings."""
         needs = self.trust_needs()
         if needs and not trust:
             member, needed = next(iter(needs.items()))
             raise TrustRequired(f"{self.label}: {refusal(member, needed)}")
-        return [
+        notes = [
             f"{self.label}: {refusal(m, n).split(';')[0]}; accepted because of --trust"
             for m, n in needs.items()
+        ]
+        return notes + self.require_config_trust(trust)
+
+    # -- configurations --------------------------------------------------------------
+    def configs(self) -> dict[str, Any]:
+        """Pipeline folder -> its configuration (from its ``pipeline.json``), not yet vetted."""
+        found = {}
+        for entry in self.pipelines:
+            record = self.opened.json_member(f"pipelines/{entry['folder']}/pipeline.json")
+            config = record.get("config") if isinstance(record, dict) else None
+            if not isinstance(config, dict):
+                raise ArchiveRefused(f"{self.label}: pipeline {entry['folder']} has no configuration")
+            found[entry["folder"]] = config
+        return found
+
+    def config_needs(self) -> dict[str, list[str]]:
+        """Pipeline folder -> classes its configuration would import that are not trusted.
+
+        The engine that made the zip lists every class reference of a configuration
+        (every form, every generator choice) and vets it without importing any
+        untrusted module. An engine that is not installed cannot build anything,
+        and one without ``untrusted_classes`` imports no classes from configurations.
+        """
+        from ..engines.registry import get_engine
+        from ..errors import InputError
+
+        try:
+            engine = get_engine(self.predict_info.get("engine") or "sklearn")
+        except InputError:
+            return {}
+        vet = getattr(engine, "untrusted_classes", None)
+        if vet is None:
+            return {}
+        needs = {}
+        for folder, config in self.configs().items():
+            refused = list(dict.fromkeys(vet(config, TRUSTED_TYPES)))
+            if refused:
+                needs[folder] = refused
+        return needs
+
+    def require_config_trust(self, trust: bool) -> list[str]:
+        """Raise TrustRequired if a configuration names an untrusted class, unless ``trust``."""
+        needs = self.config_needs()
+        if needs and not trust:
+            folder, refused = next(iter(needs.items()))
+            raise TrustRequired(config_refusal(f"{self.label} pipeline {folder}", refused))
+        return [
+            f"{self.label} pipeline {folder}: creating {path} because of --trust"
+            for folder, refused in needs.items()
+            for path in refused
         ]
 
     def load_steps(self, folder: str | None = None, *, trust: bool = False) -> tuple[list[Any], list[str]]:
@@ -155,7 +224,18 @@ class TrainedZip:
     def data_files(self) -> dict[str, bytes]:
         """The training data of a fullrun zip: file name (``Xcal.csv``...) -> bytes."""
         data = self.manifest.get("data") or {}
-        return {Path(name).name: self.opened.member(name) for name in data.get("files", [])}
+        cap = self.limits.max_total_bytes  # read to be run on: a dataset may be larger than one object
+        return {Path(name).name: self.opened.member(name, cap) for name in data.get("files", [])}
+
+
+def config_refusal(where: str, classes: list[str]) -> str:
+    """The one-line reason a configuration needs ``--trust``."""
+    shown = ", ".join(classes[:5]) + (f" and {len(classes) - 5} more" if len(classes) > 5 else "")
+    return (
+        f"{where}: its configuration would create {shown}, which is not a scikit-learn estimator or a "
+        "nirs4all operator (importing it could run its code); refused. Pass --trust only if you trust "
+        "its maker"
+    )
 
 
 def open_trained(source: Path | bytes, limits: ZipLimits | None = None) -> TrainedZip:

@@ -83,8 +83,9 @@ def load_model(
     if engine != "sklearn":
         raise InputError(f"{trained.label} was made by engine {engine!r}; predict supports 'sklearn' only")
     entry = trained.pipeline(pipeline)
+    config_notes = trained.require_config_trust(trust)  # a zip is trusted or not, whatever is loaded
     steps, notes = trained.load_steps(entry["folder"], trust=trust)
-    return LoadedModel(trained, entry["folder"], steps, _version_notes(trained) + notes)
+    return LoadedModel(trained, entry["folder"], steps, _version_notes(trained) + config_notes + notes)
 
 
 @dataclass

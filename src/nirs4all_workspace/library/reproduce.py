@@ -22,9 +22,8 @@ from ..errors import ArchiveRefused, InputError, TrustRequired
 from ..experiment import ExperimentReport, run_experiment
 from ..facade import Workspace
 from ..workspace.dataset_info import fingerprint
-from .contents import TrainedZip, open_trained
+from .contents import TrainedZip, config_refusal, open_trained
 
-TRUSTED_CLASS_PREFIXES = ("sklearn.", "nirs4all_workspace.engines.sklearn.")
 RELATIVE_TOLERANCE = 1e-9
 
 
@@ -60,49 +59,15 @@ class Reproduction:
         return all(c.same for c in self.comparisons)
 
 
-def _classes(node: Any) -> list[str]:
-    """Every ``class`` named anywhere in a configuration."""
-    if isinstance(node, dict):
-        found = [node["class"]] if isinstance(node.get("class"), str) else []
-        return found + [c for value in node.values() for c in _classes(value)]
-    if isinstance(node, list):
-        return [c for value in node for c in _classes(value)]
-    return []
-
-
 def check_config_classes(config: Any, label: str, trust: bool) -> list[str]:
     """Refuse classes a zip's configuration would instantiate unless trusted; returns warnings."""
-    from sklearn.base import BaseEstimator
+    from ..engines.registry import get_engine
+    from .safe_objects import TRUSTED_TYPES
 
-    from ..engines.sklearn.aliases import ALIASES, is_splitter, resolve_class
-
-    refused = []
-    for name in _classes(config):
-        path = ALIASES.get(name.strip().lower(), name.strip())
-        if not path.startswith(TRUSTED_CLASS_PREFIXES):
-            refused.append(path)
-            continue
-        cls = resolve_class(path, label)  # imports a scikit-learn or nirs4all module only
-        if not (issubclass(cls, BaseEstimator) or is_splitter(cls)):
-            refused.append(path)
+    refused = list(dict.fromkeys(get_engine().untrusted_classes(config, TRUSTED_TYPES)))
     if refused and not trust:
-        raise TrustRequired(
-            f"{label}: its configuration would create {', '.join(sorted(set(refused))[:5])}, which is not a "
-            "scikit-learn estimator or a nirs4all operator; refused. Pass --trust only if you trust its maker"
-        )
-    return [f"{label}: creating {path} because of --trust" for path in sorted(set(refused))]
-
-
-def _configs(trained: TrainedZip, trust: bool) -> tuple[list[dict[str, Any]], list[str]]:
-    configs, notes = [], []
-    for entry in trained.pipelines:
-        record = trained.opened.json_member(f"pipelines/{entry['folder']}/pipeline.json")
-        config = record.get("config") if isinstance(record, dict) else None
-        if not isinstance(config, dict):
-            raise ArchiveRefused(f"{trained.label}: pipeline {entry['folder']} has no configuration")
-        notes += check_config_classes(config, f"{trained.label} pipeline {entry['folder']}", trust)
-        configs.append(config)
-    return configs, notes
+        raise TrustRequired(config_refusal(label, sorted(refused)))
+    return [f"{label}: creating {path} because of --trust" for path in sorted(refused)]
 
 
 def _zip_dataset(trained: TrainedZip) -> Any:
@@ -142,9 +107,9 @@ def rerun_zip(
     from ..engines.registry import get_engine
 
     trained = open_trained(Path(source))
-    notes = trained.require_trust(trust)  # its objects are not loaded, but a zip is trusted or not
-    configs, config_notes = _configs(trained, trust)
-    notes += config_notes
+    # Objects and configurations: every class a configuration names is vetted before any is imported.
+    notes = trained.require_trust(trust)
+    configs = list(trained.configs().values())
     engine = get_engine(trained.predict_info.get("engine") or "sklearn")
     if dataset is None:
         if trained.kind != "fullrun":

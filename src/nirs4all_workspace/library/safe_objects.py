@@ -88,13 +88,45 @@ def untrusted_types(name: str, data: bytes, limits: ZipLimits) -> list[str]:
         raise ArchiveRefused(f"member {name} is neither a skops file nor a pickle; refused")
     import skops.io as sio
 
-    check_inner_zip(data, f"member {name}", limits)
+    check_inner_zip(data, f"member {name}", limits.inner())  # what loading it would hold in memory
     try:
         found = sio.get_untrusted_types(data=data)
     except Exception as exc:  # a malformed schema: whatever skops raises, the member is refused
         problem = f"{type(exc).__name__}: {exc}"
         raise ArchiveRefused(f"member {name} is not a valid skops file ({problem}); refused") from None
+    check_arrays(name, data)
     return [t for t in found if t not in TRUSTED_TYPES]
+
+
+def check_arrays(name: str, data: bytes) -> None:
+    """Refuse a skops file whose arrays are not plain numbers (reads the ``.npy`` headers only).
+
+    skops writes object arrays as lists, never as pickles; an ``.npy`` of object
+    dtype is a pickle in disguise, which skops would refuse only when loading.
+    """
+    import zipfile
+
+    from numpy.lib import format as npy
+
+    with zipfile.ZipFile(io.BytesIO(data)) as inner:
+        for info in inner.infolist():
+            if not info.filename.endswith(".npy"):
+                continue
+            try:
+                with inner.open(info) as handle:
+                    version = npy.read_magic(handle)
+                    reader = npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0
+                    dtype = reader(handle)[2]
+            except Exception as exc:  # a malformed header: whatever numpy raises, the member is refused
+                raise ArchiveRefused(
+                    f"member {name} holds an unreadable array {info.filename!r} ({type(exc).__name__}: "
+                    f"{exc}); refused"
+                ) from None
+            if dtype.hasobject:
+                raise ArchiveRefused(
+                    f"member {name} holds a pickled object array ({info.filename!r}), which is code when "
+                    "loaded and which skops never writes; refused"
+                )
 
 
 def refusal(name: str, needed: list[str]) -> str:

@@ -98,6 +98,23 @@ def write_checked(target: Path, data: bytes) -> TrainedZip:
         raise IntegrityError(f"{target} did not read back correctly ({exc}); it was removed") from None
 
 
+def copy_checked(target: Path, trained: TrainedZip) -> TrainedZip:
+    """Copy a checked zip to ``target`` (streamed, atomically), then check the copy completely.
+
+    The copy must carry the very manifest that was checked (its checksum covers
+    every member's SHA-256): a source swapped meanwhile is refused and removed.
+    """
+    trained.opened.copy_to(target)
+    try:
+        copy = open_trained(target)
+        if copy.manifest.get("manifest_sha256") != trained.manifest.get("manifest_sha256"):
+            raise ArchiveRefused(f"{trained.label} changed while it was being imported")
+    except ArchiveRefused as exc:
+        target.unlink(missing_ok=True)
+        raise ArchiveRefused(f"{exc}; nothing was imported") from None
+    return copy
+
+
 # -- names ----------------------------------------------------------------------------
 
 
@@ -193,6 +210,7 @@ class Inspection:
     entry: LibraryEntry
     zip: TrainedZip
     trust_needs: dict[str, list[str]]
+    config_needs: dict[str, list[str]] = field(default_factory=dict)
 
 
 def show_trained(layout: WorkspaceLayout, reference: str) -> Inspection:
@@ -202,7 +220,7 @@ def show_trained(layout: WorkspaceLayout, reference: str) -> Inspection:
     entry = entry_from_manifest(path, trained.kind, trained.manifest)
     if trained.name:
         entry.name = trained.name
-    return Inspection(entry, trained, trained.trust_needs())
+    return Inspection(entry, trained, trained.trust_needs(), trained.config_needs())
 
 
 def remove_trained(layout: WorkspaceLayout, reference: str, *, dry_run: bool = False) -> Path:
@@ -232,7 +250,7 @@ def import_trained(
     existing = _check_free(layout, chosen, force)
     Workspace.open(layout.root)  # created on first use, only once the zip is accepted
     target = layout.trained_zip(trained.kind, chosen)
-    write_checked(target, trained.opened.raw)
+    copy_checked(target, trained)
     for path in existing:
         if path != target:
             path.unlink(missing_ok=True)

@@ -20,8 +20,10 @@ before anything else looks at it when:
   match its own checksum; an entry is not listed in it, or a listed one is
   missing; an entry does not match its listed size and SHA-256.
 
-Nothing is ever extracted to disk: members are read into memory, each read
-stopping at its declared size and at the limit.
+Nothing is ever extracted to disk, and memory stays bounded whatever the zip:
+members are streamed to check their digests (every byte inflated counts toward
+the total budget), and a member is read into memory only when asked for, up to
+``max_member_bytes``, its digest checked again on every read.
 """
 
 from __future__ import annotations
@@ -31,15 +33,18 @@ import io
 import json
 import os
 import re
+import shutil
 import stat
 import time
 import zipfile
 import zlib
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from ..errors import ArchiveRefused
+from ..workspace.atomic import atomic_open
 from ..workspace.bundles import BundleMember
 
 FORMAT_NAME = "nirs4all-library"
@@ -60,50 +65,118 @@ class ZipLimits:
 
     Defaults suit trained pipelines with their training data; override them with
     ``NIRS4ALL_ZIP_MAX_ENTRIES``, ``NIRS4ALL_ZIP_MAX_MB`` (total uncompressed
-    size; one entry may use all of it) and ``NIRS4ALL_ZIP_MAX_RATIO``.
+    size; one entry may use all of it), ``NIRS4ALL_ZIP_MAX_RATIO`` (per entry and
+    for the whole zip) and ``NIRS4ALL_ZIP_MAX_MEMBER_MB`` (the most of one member
+    read into memory: a fitted object, a JSON file; also the most a fitted
+    object's arrays may declare).
     """
 
     max_entries: int = 10_000
     max_total_bytes: int = 2 << 30
     max_ratio: float = 200.0
     ratio_floor: int = 1 << 20  # entries smaller than this are not ratio-checked (tiny files compress well)
+    max_member_bytes: int = 256 << 20
 
     @classmethod
     def from_env(cls) -> ZipLimits:
         default = cls()
         megabytes = os.environ.get("NIRS4ALL_ZIP_MAX_MB", default.max_total_bytes / (1 << 20))
+        member_mb = os.environ.get("NIRS4ALL_ZIP_MAX_MEMBER_MB", default.max_member_bytes / (1 << 20))
         try:
             return cls(
                 max_entries=int(os.environ.get("NIRS4ALL_ZIP_MAX_ENTRIES", default.max_entries)),
                 max_total_bytes=int(float(megabytes) * (1 << 20)),
                 max_ratio=float(os.environ.get("NIRS4ALL_ZIP_MAX_RATIO", default.max_ratio)),
+                max_member_bytes=int(float(member_mb) * (1 << 20)),
             )
         except ValueError:
             raise ArchiveRefused(
-                "NIRS4ALL_ZIP_MAX_ENTRIES, NIRS4ALL_ZIP_MAX_MB and NIRS4ALL_ZIP_MAX_RATIO must be numbers"
+                "NIRS4ALL_ZIP_MAX_ENTRIES, NIRS4ALL_ZIP_MAX_MB, NIRS4ALL_ZIP_MAX_RATIO and "
+                "NIRS4ALL_ZIP_MAX_MEMBER_MB must be numbers"
             ) from None
+
+    def inner(self) -> ZipLimits:
+        """The limits of a zip inside a member (a skops file): its content is held in memory."""
+        return replace(self, max_total_bytes=min(self.max_total_bytes, self.max_member_bytes))
 
 
 @dataclass
 class OpenedZip:
-    """A zip that passed every check: its manifest and its members, in memory."""
+    """A zip that passed every check: its manifest, and its members read on demand.
+
+    ``source`` is the zip's path (or bytes). Each read of a member re-reads it
+    from there and checks its SHA-256 against the manifest again, so a file
+    changed after the checks is refused rather than trusted.
+    """
 
     label: str
     manifest: dict[str, Any]
-    members: dict[str, bytes] = field(default_factory=dict)
-    raw: bytes = b""
+    listed: dict[str, BundleMember]
+    source: Path | bytes
+    limits: ZipLimits
 
-    def member(self, name: str) -> bytes:
-        try:
-            return self.members[name]
-        except KeyError:
-            raise ArchiveRefused(f"{self.label}: the manifest names {name!r}, not in the zip") from None
+    @property
+    def members(self) -> Mapping[str, bytes]:
+        """Member name -> bytes, each read when looked up (for tests and small zips)."""
+        return _LazyMembers(self)
+
+    def member(self, name: str, limit: int | None = None) -> bytes:
+        """The bytes of member ``name``, checked again; at most ``limit`` (default ``max_member_bytes``)."""
+        expected = self.listed.get(name)
+        if expected is None:
+            raise ArchiveRefused(f"{self.label}: the manifest names {name!r}, not in the zip")
+        cap = self.limits.max_member_bytes if limit is None else limit
+        if expected.size > cap:
+            raise ArchiveRefused(
+                f"{self.label}: entry {name!r} has {expected.size} bytes, more than the {cap} one member may "
+                "take in memory (NIRS4ALL_ZIP_MAX_MEMBER_MB); refused"
+            )
+        with _open_archive(self.source, self.label) as archive:
+            try:
+                info = archive.getinfo(name)
+            except KeyError:
+                raise ArchiveRefused(f"{self.label} changed since it was checked: {name!r} is gone") from None
+            content = read_member(archive, info, cap, self.label)
+        if hashlib.sha256(content).hexdigest() != expected.sha256:
+            raise ArchiveRefused(f"{self.label} changed since it was checked: {name!r} differs; refused")
+        return content
 
     def json_member(self, name: str) -> Any:
         try:
             return json.loads(self.member(name).decode("utf-8"))
         except (ValueError, RecursionError) as exc:
             raise ArchiveRefused(f"{self.label}: {name} is not valid JSON ({exc})") from None
+
+    def copy_to(self, target: Path) -> None:
+        """Write the zip's bytes to ``target`` atomically, streamed (check the copy: see ``trained``)."""
+        with atomic_open(Path(target), "wb") as out:
+            if isinstance(self.source, bytes):
+                out.write(self.source)
+                return
+            try:
+                with Path(self.source).open("rb") as handle:
+                    shutil.copyfileobj(handle, out, 1 << 20)
+            except OSError as exc:
+                raise ArchiveRefused(f"{self.label} cannot be read ({exc.strerror or exc})") from None
+
+
+class _LazyMembers(Mapping[str, bytes]):
+    def __init__(self, opened: OpenedZip) -> None:
+        self._opened = opened
+
+    def __getitem__(self, name: str) -> bytes:
+        if name not in self._opened.listed:
+            raise KeyError(name)
+        return self._opened.member(name)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._opened.listed
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._opened.listed)
+
+    def __len__(self) -> int:
+        return len(self._opened.listed)
 
 
 def manifest_checksum(manifest: dict[str, Any]) -> str:
@@ -223,31 +296,47 @@ def check_structure(infos: list[zipfile.ZipInfo], limits: ZipLimits, label: str)
             f"{label} declares {total} bytes uncompressed in total, over the limit of "
             f"{limits.max_total_bytes} (a zip bomb?); refused"
         )
+    # Many entries just under the per-entry floor add up: the zip as a whole is ratio-checked too.
+    packed = sum(info.compress_size for info in infos)
+    if total > limits.ratio_floor and total / max(packed, 1) > limits.max_ratio:
+        raise ArchiveRefused(
+            f"{label}: its {len(infos)} entries inflate {total / max(packed, 1):.0f} times in total "
+            f"({packed} -> {total} bytes), over the limit of {limits.max_ratio:.0f} (a zip bomb?); refused"
+        )
 
 
-def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, label: str) -> bytes:
-    """The bytes of one entry, reading at most ``min(declared size, limit)`` bytes."""
+def member_chunks(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, label: str) -> Iterator[bytes]:
+    """The bytes of one entry in chunks of at most 1 MiB, inflating at most ``min(declared size, limit)``.
+
+    Raises ArchiveRefused when the entry inflates past that, is shorter than it
+    declares, or does not inflate (bad CRC, corrupt data).
+    """
     cap = min(info.file_size, limit)
-    out = bytearray()
+    done = 0
     try:
         with archive.open(info) as handle:
             while True:
-                chunk = handle.read(min(1 << 20, cap + 1 - len(out)))
+                chunk = handle.read(min(1 << 20, cap + 1 - done))
                 if not chunk:
                     break
-                out += chunk
-                if len(out) > cap:
+                done += len(chunk)
+                if done > cap:
                     raise ArchiveRefused(
                         f"{label}: entry {info.filename!r} inflates past {cap} bytes; refused (a zip bomb?)"
                     )
+                yield chunk
     except _READ_ERRORS as exc:
         raise ArchiveRefused(
             f"{label}: entry {info.filename!r} does not inflate to what it declares "
             f"({type(exc).__name__}: {exc}); a crafted or corrupt zip, refused"
         ) from None
-    if len(out) != info.file_size:
+    if done != info.file_size:
         raise ArchiveRefused(f"{label}: entry {info.filename!r} is shorter than it declares; refused")
-    return bytes(out)
+
+
+def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, label: str) -> bytes:
+    """The bytes of one entry, reading at most ``min(declared size, limit)`` bytes."""
+    return b"".join(member_chunks(archive, info, limit, label))
 
 
 def _zip_file(data: bytes, label: str) -> zipfile.ZipFile:
@@ -266,20 +355,26 @@ def check_inner_zip(data: bytes, label: str, limits: ZipLimits) -> None:
 # -- reading --------------------------------------------------------------------------
 
 
-def _read_source(source: Path | bytes, limits: ZipLimits) -> tuple[bytes, str]:
+def _label(source: Path | bytes) -> str:
+    return "zip" if isinstance(source, bytes) else f"zip '{source}'"
+
+
+def _open_archive(source: Path | bytes, label: str, limits: ZipLimits | None = None) -> zipfile.ZipFile:
+    """A ``ZipFile`` over the zip's path or bytes (its directory is read, nothing is inflated)."""
     if isinstance(source, bytes):
-        return source, "zip"
+        return _zip_file(source, label)
     path = Path(source)
-    label = f"zip '{path}'"
     try:
-        size = path.stat().st_size
-        if not path.is_file():
+        if not path.is_file():  # before opening: a FIFO would block
+            if not path.exists():
+                raise ArchiveRefused(f"{label} does not exist")
             raise ArchiveRefused(f"{label} is not a file")
-        if size > limits.max_total_bytes + (64 << 20):
+        size = path.stat().st_size
+        if limits is not None and size > limits.max_total_bytes + (64 << 20):
             raise ArchiveRefused(f"{label} is {size} bytes, over the limit of {limits.max_total_bytes}")
-        return path.read_bytes(), label
-    except FileNotFoundError:
-        raise ArchiveRefused(f"{label} does not exist") from None
+        return zipfile.ZipFile(path)  # opened by zipfile, so closed with it
+    except (zipfile.BadZipFile, ValueError, EOFError) as exc:
+        raise ArchiveRefused(f"{label} is not a readable zip file ({exc})") from None
     except OSError as exc:
         raise ArchiveRefused(f"{label} cannot be read ({exc.strerror or exc})") from None
 
@@ -358,15 +453,15 @@ def _manifest_of(handle: Any, label: str, limits: ZipLimits) -> dict[str, Any]:
 
 
 def open_zip(source: Path | bytes, limits: ZipLimits | None = None, label: str | None = None) -> OpenedZip:
-    """Check a zip completely and return its manifest and members in memory.
+    """Check a zip completely and return its manifest, its members readable on demand.
 
     Raises :class:`ArchiveRefused` (see the module docstring); writes nothing.
-    The bytes checked are the bytes returned in ``raw`` (the file is read once).
+    Every member is streamed once to check its size and SHA-256 (memory stays
+    bounded); every byte inflated counts toward ``max_total_bytes``.
     """
     limits = limits or ZipLimits.from_env()
-    data, default_label = _read_source(source, limits)
-    label = label or default_label
-    with _zip_file(data, label) as archive:
+    label = label or _label(source)
+    with _open_archive(source, label, limits) as archive:
         infos = archive.infolist()
         check_structure(infos, limits, label)
         manifest = _parse_manifest(archive, label)
@@ -380,7 +475,7 @@ def open_zip(source: Path | bytes, limits: ZipLimits | None = None, label: str |
                 raise ArchiveRefused(
                     f"{label}: {MANIFEST_NAME} lists {name!r} but the zip does not hold it; refused"
                 )
-        members: dict[str, bytes] = {}
+        budget = limits.max_total_bytes
         for name, expected in sorted(listed.items()):
             info = present[name]
             if info.file_size != expected.size:
@@ -388,11 +483,13 @@ def open_zip(source: Path | bytes, limits: ZipLimits | None = None, label: str |
                     f"{label}: entry {name!r} has {info.file_size} bytes but {MANIFEST_NAME} says "
                     f"{expected.size}: it was modified; refused"
                 )
-            content = read_member(archive, info, limits.max_total_bytes, label)
-            if hashlib.sha256(content).hexdigest() != expected.sha256:
+            digest = hashlib.sha256()
+            for chunk in member_chunks(archive, info, budget, label):
+                digest.update(chunk)
+            budget -= info.file_size  # member_chunks stopped at the budget: this stays >= 0
+            if digest.hexdigest() != expected.sha256:
                 raise ArchiveRefused(
                     f"{label}: entry {name!r} does not match its SHA-256 in {MANIFEST_NAME}: it was "
                     "modified or is corrupt; refused"
                 )
-            members[name] = content
-    return OpenedZip(label=label, manifest=manifest, members=members, raw=data)
+    return OpenedZip(label=label, manifest=manifest, listed=listed, source=source, limits=limits)

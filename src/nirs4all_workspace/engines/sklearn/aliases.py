@@ -53,6 +53,11 @@ for _alias, _path in sorted(ALIASES.items(), key=lambda item: (len(item[0]), ite
     SHORT_NAMES.setdefault(_path, _alias)
 
 
+def alias_target(name: str) -> str:
+    """The dotted path :func:`resolve_class` imports for ``name`` (an alias or a path); imports nothing."""
+    return ALIASES.get(name.strip().lower(), name.strip())
+
+
 def resolve_class(name: str, where: str = "the pipeline") -> type:
     """The class named by an alias or a dotted path (``"sklearn.svm.SVR"``).
 
@@ -64,7 +69,7 @@ def resolve_class(name: str, where: str = "the pipeline") -> type:
             f"{where}: a step must be a class path or an alias, got {name!r}; "
             f"aliases are: {', '.join(sorted(ALIASES))}"
         )
-    path = ALIASES.get(name.strip().lower(), name.strip())
+    path = alias_target(name)
     module_name, _, attr = path.rpartition(".")
     hint = f"use a full class path like 'sklearn.svm.SVR' or an alias: {', '.join(sorted(ALIASES))}"
     if not module_name:

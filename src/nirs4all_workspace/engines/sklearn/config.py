@@ -18,7 +18,7 @@ from __future__ import annotations
 import inspect
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +26,7 @@ import numpy as np
 
 from ...errors import ConfigError
 from ..base import PipelineSpec
-from .aliases import class_path, is_splitter, resolve_class
+from .aliases import alias_target, class_path, is_splitter, resolve_class
 from .generators import expand_node, is_generator
 from .naming import describe, slugify
 
@@ -338,3 +338,80 @@ def build_pipeline(config: Mapping[str, Any]) -> BuiltPipeline:
         else:
             steps.append((i, obj))
     return BuiltPipeline(steps=steps, splitter=splitter, task=config.get("task"))
+
+
+def class_references(config: Any) -> list[str]:
+    """Every class path that expanding, building or running ``config`` could import; imports nothing.
+
+    Covers every form the engine accepts: a step given as a string (``"snv"``,
+    ``"pkg.Cls"``), ``{class: ...}``, ``{model: step}``, nested steps in
+    ``params``, and the choices of every generator, including those ``count``
+    would not keep (:func:`expand` checks them all). Aliases are resolved the
+    way :func:`resolve_class` resolves them, so a caller can vet the paths
+    before anything is imported. Malformed parts are skipped: :func:`expand`
+    refuses them without importing anything.
+    """
+    found: list[str] = []
+    if isinstance(config, Mapping) and "pipeline" in config:
+        _step_references(config["pipeline"], found)
+    else:
+        _step_references(config, found)
+    return list(dict.fromkeys(found))
+
+
+def _step_references(node: Any, found: list[str]) -> None:
+    """A node where a step (or a class path) is expected."""
+    if isinstance(node, str):
+        if node.strip():
+            found.append(alias_target(node))
+    elif isinstance(node, (list, tuple)):
+        for item in node:
+            _step_references(item, found)
+    elif isinstance(node, Mapping):
+        for key in ("_or_", "model", "class"):
+            if key in node:
+                _step_references(node[key], found)
+        if "params" in node:
+            _param_references(node["params"], found)
+
+
+def _param_references(node: Any, found: list[str]) -> None:
+    """Parameter values are plain data, except nested steps ``{class: ...}`` at any depth."""
+    if isinstance(node, Mapping):
+        if "class" in node:
+            _step_references(node, found)
+            return
+        for value in node.values():
+            _param_references(value, found)
+    elif isinstance(node, (list, tuple)):
+        for item in node:
+            _param_references(item, found)
+
+
+# Class paths under these prefixes are imported to check that they name an estimator or a splitter.
+TRUSTED_CLASS_PREFIXES = ("sklearn.", "nirs4all_workspace.engines.sklearn.")
+
+
+def untrusted_classes(config: Any, trusted: Sequence[str] = ()) -> list[str]:
+    """The class paths of ``config`` (:func:`class_references`) that are not safe to import and build.
+
+    Safe are the paths in ``trusted`` and scikit-learn estimators, splitters and
+    our operators; only modules under ``TRUSTED_CLASS_PREFIXES`` are imported
+    to tell, never the module of a path that is returned.
+    """
+    from sklearn.base import BaseEstimator
+
+    refused = []
+    for path in class_references(config):
+        if path in trusted:
+            continue
+        if not path.startswith(TRUSTED_CLASS_PREFIXES):
+            refused.append(path)
+            continue
+        try:
+            cls = resolve_class(path, path)  # imports a scikit-learn or nirs4all module only
+        except ConfigError:
+            continue  # not a class: expand() refuses it
+        if not (issubclass(cls, BaseEstimator) or is_splitter(cls)):
+            refused.append(path)
+    return refused

@@ -22,7 +22,7 @@ from threadpoolctl import threadpool_limits
 
 from ...errors import DatasetError
 from ..base import FittedStep, PipelineResult, PipelineSpec, PredictionBlock
-from .config import build_pipeline, expand
+from .config import build_pipeline, expand, untrusted_classes
 from .datasets import SpectraDataset, load_dataset
 from .demo import classification_config, demo_config, make_demo_dataset
 from .metrics import score
@@ -48,6 +48,14 @@ class SklearnEngine:
         Raises :class:`ConfigError` for unknown classes, aliases or parameters.
         """
         return expand(config)
+
+    def untrusted_classes(self, config: Any, trusted: Sequence[str] = ()) -> list[str]:
+        """Class paths ``config`` would import that are not scikit-learn, ours or in ``trusted``.
+
+        Imports nothing it returns: callers vet a configuration from a zip with it
+        before :meth:`expand` imports its classes (see ``config.untrusted_classes``).
+        """
+        return untrusted_classes(config, trusted)
 
     def execute(self, spec: PipelineSpec, dataset: SpectraDataset) -> PipelineResult:
         """Cross-validate, refit and score ``spec`` on ``dataset`` (see :func:`execute_pipeline`).

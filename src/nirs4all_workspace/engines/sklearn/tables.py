@@ -42,7 +42,8 @@ def read_table(path: Path, header: bool | None = True) -> Table:
     suffix = path.suffix.lower()
     if suffix in PARQUET_SUFFIXES:
         try:
-            frame = pl.read_parquet(path)
+            with path.open("rb") as handle:  # a handle, not a path: polars would expand [..], * and ?
+                frame = pl.read_parquet(handle)
         except Exception as exc:
             raise DatasetError(
                 f"cannot read '{path}' as Parquet ({_first_line(exc)}); check the file"
@@ -65,14 +66,15 @@ def read_table(path: Path, header: bool | None = True) -> Table:
     if header is None:
         header = not all(_is_number(field, decimal_comma) for field in first.strip().split(separator))
     try:
-        frame = pl.read_csv(
-            path,
-            separator=separator,
-            has_header=header,
-            infer_schema=False,
-            null_values=NA_VALUES,
-            encoding="utf8-lossy",
-        )
+        with path.open("rb") as handle:  # a handle, not a path: polars would expand [..], * and ?
+            frame = pl.read_csv(
+                handle,
+                separator=separator,
+                has_header=header,
+                infer_schema=False,
+                null_values=NA_VALUES,
+                encoding="utf8-lossy",
+            )
     except Exception as exc:
         raise DatasetError(
             f"cannot parse '{path}' as CSV with separator {separator!r} ({_first_line(exc)}); "
