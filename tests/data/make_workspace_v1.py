@@ -31,7 +31,7 @@ pipeline:
 
 def nirs4all(*args: str) -> None:
     cli = [sys.executable, "-m", "nirs4all_workspace.cli", *args, "--workspace", str(OUT)]
-    subprocess.run(cli, check=True, stdout=subprocess.DEVNULL)  # noqa: S603 - our own CLI
+    subprocess.run(cli, check=True, stdout=subprocess.DEVNULL)
 
 
 def main() -> None:
@@ -42,7 +42,9 @@ def main() -> None:
         grid.write_text(GRID, encoding="utf-8")
         data = str(HERE / "tiny_nirs")
         for session in ("s1", "s2"):
-            nirs4all("run", "--dataset", data, "--pipeline", str(grid), "--session", session, "--plots", "none")
+            nirs4all(
+                "run", "--dataset", data, "--pipeline", str(grid), "--session", session, "--plots", "none"
+            )
     nirs4all("library", "save", "tiny_nirs/4", "--name", "best-pls", "--type", "pipeline")
     nirs4all("catalog", "archive", "tiny_nirs/8")
     # Pipelines 1-4 then live only in the catalog and catalog/archives/runs/.

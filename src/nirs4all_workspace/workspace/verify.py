@@ -42,6 +42,7 @@ from ..errors import IntegrityError
 from .gc import stray_temporaries, trash_folders
 from .locking import FileLock
 from .manifest import FINISHED_STATUSES
+from .numbering import MAX_JUMP, known_numbers, parse_mark
 from .retention import best_criterion
 from .workspace import Workspace
 
@@ -228,17 +229,27 @@ class Checker:
                     targets=[dataset],
                 )
             return
-        try:
-            mark = int(raw.strip())
-        except ValueError:
+        mark = parse_mark(raw)
+        if mark is None:
             self.add(
                 "numbering",
                 hw_path,
-                f"high-water mark {raw.strip()[:20]!r} is not a number",
+                f"high-water mark {raw.strip()[:20]!r} is not a plausible number",
                 True,
                 targets=[dataset],
             )
             return
+        if mark > MAX_JUMP:
+            known = max(known_numbers(self.layout, dataset).values(), default=0)
+            if mark > known + MAX_JUMP:
+                self.add(
+                    "numbering",
+                    hw_path,
+                    f"high-water mark {mark} is far above the highest number known ({known})",
+                    True,
+                    targets=[dataset],
+                )
+                return
         if mark < highest:
             self.add(
                 "numbering",
