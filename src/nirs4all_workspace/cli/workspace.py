@@ -75,7 +75,7 @@ def collect_garbage(
     from ..workspace import gc
     from ..workspace.workspace import Workspace
 
-    age = parse_age(min_age).total_seconds()
+    age = 0.0 if min_age.strip() == "0" else parse_age(min_age).total_seconds()
     ws = Workspace.open(workspace, create=False)
     report = gc.collect_garbage(ws, dry_run=True, min_age_s=age)
     if report.items and not dry_run:

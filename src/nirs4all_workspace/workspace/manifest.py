@@ -30,6 +30,7 @@ from .layout import (
     parse_pipeline_folder,
     pipeline_folder_name,
 )
+from .leases import WriterLeases
 from .locking import FileLock
 from .numbering import MAX_JUMP, claim, known_numbers, parse_mark
 
@@ -137,6 +138,7 @@ class ManifestManager:
         self.layout = layout
         # dataset -> (size of hashes.tsv read so far, short -> full hash)
         self._hash_cache: dict[str, tuple[int, dict[str, str]]] = {}
+        self.leases = WriterLeases(layout)
         self._marks_checked: set[str] = set()  # datasets whose large mark was checked
         self.rebuilt_marks: dict[str, str] = {}  # dataset -> the line logged when its mark was rebuilt
 
@@ -157,6 +159,9 @@ class ManifestManager:
         state = self.layout.state_dir(dataset)
         state.mkdir(parents=True, exist_ok=True)
         with FileLock(self.layout.dataset_lock(dataset)):
+            # Binaries stored for this pipeline are unreferenced until its pipeline.json:
+            # the lease keeps gc from removing them (released at the end of the run).
+            self.leases.take(dataset)
             number = self._read_high_water(dataset) + 1
             short = self._short_hash(dataset, full_hash)
             mark = self.layout.high_water_file(dataset)
