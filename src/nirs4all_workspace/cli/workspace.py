@@ -50,6 +50,8 @@ def verify_workspace(
             out.print(table(f"{len(report.problems)} problems found", columns, rows))
         checked = ", ".join(f"{n} {what.replace('_', ' ')}" for what, n in sorted(report.checked.items()))
         out.print(f"checked {checked or 'an empty workspace'}")
+        if report.read_only:
+            out.print("workspace is read-only: checked without locks; it cannot be repaired here")
         if report.ok:
             out.print("workspace is sound" if not report.problems else "every problem was repaired")
         else:
