@@ -29,8 +29,8 @@ def read_only_copy(tmp_path):
         pytest.skip("a read-only bind mount needs root and mount(8)")
     steps = [[mount, "--bind", str(source), str(view)], [mount, "-o", "remount,ro,bind", str(view)]]
     for step in steps:
-        if subprocess.run(step, capture_output=True, check=False).returncode != 0:  # noqa: S603
-            subprocess.run(["umount", str(view)], capture_output=True, check=False)  # noqa: S607
+        if subprocess.run(step, capture_output=True, check=False).returncode != 0:
+            subprocess.run(["umount", str(view)], capture_output=True, check=False)
             pytest.skip("this system cannot make a read-only bind mount")
     try:
         with pytest.raises(OSError) as raised:
@@ -38,11 +38,11 @@ def read_only_copy(tmp_path):
         assert raised.value.errno == errno.EROFS
         yield source, view
     finally:
-        subprocess.run(["umount", str(view)], capture_output=True, check=False)  # noqa: S607
+        subprocess.run(["umount", str(view)], capture_output=True, check=False)
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(  # noqa: S603 - our own CLI
+    return subprocess.run(
         [sys.executable, "-m", "nirs4all_workspace.cli", *args], capture_output=True, text=True, check=False
     )
 

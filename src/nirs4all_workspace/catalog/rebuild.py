@@ -33,6 +33,7 @@ from ..workspace.bundles import PipelineFiles, pipelines_in_bundle
 from ..workspace.locking import FileLock
 from ..workspace.manifest import FINISHED_STATUSES
 from ..workspace.predictions_csv import parse_predictions_csv
+from ..workspace.schema import parquet_metadata
 from ..workspace.workspace import Workspace
 from .archived import archived_pipeline_ids
 from .predictions import COMPACTED_KEY, DATA_ROW_GROUP, DATA_SUFFIX, META_SUFFIX, Predictions
@@ -166,7 +167,7 @@ def _write_main_files(
 ) -> None:
     """Replace both main files (call under the catalog lock); ``covered`` fragments become invisible."""
     layout = predictions.layout
-    marker = {COMPACTED_KEY: json.dumps(sorted(covered))}
+    marker = parquet_metadata({COMPACTED_KEY: json.dumps(sorted(covered))})
 
     def write(path: Path, frame: pl.DataFrame, row_group: int | None) -> None:
         atomic_write_with(path, lambda p: frame.write_parquet(p, row_group_size=row_group, metadata=marker))

@@ -97,6 +97,33 @@ def collect_garbage(
     out.print(f"{verb} {human_size(report.bytes_freed)} ({len(report.items)} items)")
 
 
+@app.command("migrate")
+def migrate_workspace(
+    dry_run: DryRunOption = False,
+    json_output: JsonOption = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Upgrade a workspace written by an earlier version to this version's format, in place.
+
+    File by file, each atomically; run it again to finish an interrupted migration.
+    Run it while no other nirs4all process writes to the workspace.
+    """
+    from ..workspace.migrate import migrate
+    from ..workspace.workspace import Workspace
+
+    report = migrate(Workspace.open(workspace, create=False), dry_run=dry_run)
+    if json_output:
+        print_json(report.to_dict())
+        return
+    out = console()
+    if not report.steps:
+        out.print(f"workspace is already at format {report.to_version}; nothing to migrate")
+        return
+    counts = ", ".join(f"{n} {kind}" for kind, n in sorted(report.counts().items())) or "no file"
+    verb = "would upgrade" if dry_run else "upgraded"
+    out.print(f"{verb} format {report.from_version} -> {report.to_version}: {counts}", markup=False)
+
+
 @app.command("du")
 def disk_usage(json_output: JsonOption = False, workspace: WorkspaceOption = None) -> None:
     """Disk usage per dataset and per kind (binaries, runs, catalog, archives, library, exports)."""

@@ -33,6 +33,7 @@ from .layout import (
 from .leases import WriterLeases
 from .locking import FileLock
 from .numbering import MAX_JUMP, claim, known_numbers, parse_mark
+from .schema import SCHEMA_KEY, SCHEMA_VERSION
 
 FINISHED_STATUSES = ("completed", "failed")
 
@@ -60,6 +61,7 @@ class PipelineHandle:
 
     def manifest(self, versions: dict[str, str]) -> dict[str, Any]:
         return {
+            SCHEMA_KEY: SCHEMA_VERSION,
             "id": self.pipeline_id,
             "number": self.number,
             "folder": self.folder,
