@@ -240,6 +240,7 @@ def run_experiment(
                 "score": report.best.score,
             }
         workspace.sessions.finish(dataset_name, summary)
+        workspace.manifests.leases.release(dataset_name)  # every pipeline.json is written
     if len(workspace.predictions.fragment_ids()) >= AUTO_COMPACT_FRAGMENTS:
         workspace.predictions.compact()
     report.engine_summary = refresh_summary(workspace, engine, dataset_name, dataset)

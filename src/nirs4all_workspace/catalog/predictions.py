@@ -29,6 +29,7 @@ from ..workspace.atomic import atomic_write_with
 from ..workspace.identity import new_id
 from ..workspace.layout import WorkspaceLayout
 from ..workspace.locking import FileLock
+from ..workspace.schema import parquet_metadata
 from .archive_registry import with_archive_flags
 from .schema import DATA_SCHEMA, META_SCHEMA, metric_columns
 
@@ -102,10 +103,12 @@ class Predictions:
         data = _data_frame(data_rows)
         meta = _meta_frame(meta_rows)
         atomic_write_with(
-            fragments / f"{fragment_id}{DATA_SUFFIX}", lambda p: data.write_parquet(p, statistics=False)
+            fragments / f"{fragment_id}{DATA_SUFFIX}",
+            lambda p: data.write_parquet(p, statistics=False, metadata=parquet_metadata()),
         )
         atomic_write_with(
-            fragments / f"{fragment_id}{META_SUFFIX}", lambda p: meta.write_parquet(p, statistics=False)
+            fragments / f"{fragment_id}{META_SUFFIX}",
+            lambda p: meta.write_parquet(p, statistics=False, metadata=parquet_metadata()),
         )
         return fragment_id
 
@@ -332,7 +335,7 @@ class Predictions:
         main = self._main(kind)
         parts = ([main] if main.exists() else []) + [folder / f"{i}{_SUFFIX[kind]}" for i in ids]
         still_there = {i for i in done if (folder / f"{i}{_SUFFIX[kind]}").exists()}
-        metadata = {COMPACTED_KEY: json.dumps(sorted(still_there | set(ids)))}
+        metadata = parquet_metadata({COMPACTED_KEY: json.dumps(sorted(still_there | set(ids)))})
         if kind == "data":
             # Arrays: streamed (never all in memory), lz4 (floats hardly compress; lz4 is
             # cheap to write), small row groups so that loading one prediction reads little.

@@ -50,6 +50,8 @@ def verify_workspace(
             out.print(table(f"{len(report.problems)} problems found", columns, rows))
         checked = ", ".join(f"{n} {what.replace('_', ' ')}" for what, n in sorted(report.checked.items()))
         out.print(f"checked {checked or 'an empty workspace'}")
+        if report.read_only:
+            out.print("workspace is read-only: checked without locks; it cannot be repaired here")
         if report.ok:
             out.print("workspace is sound" if not report.problems else "every problem was repaired")
         else:
@@ -75,7 +77,7 @@ def collect_garbage(
     from ..facade import Workspace
     from ..maintenance import gc
 
-    age = parse_age(min_age).total_seconds()
+    age = 0.0 if min_age.strip() == "0" else parse_age(min_age).total_seconds()
     ws = Workspace.open(workspace, create=False)
     report = gc.collect_garbage(ws, dry_run=True, min_age_s=age)
     if report.items and not dry_run:
@@ -93,6 +95,33 @@ def collect_garbage(
         out.print(f"skipped: {reason}", markup=False)
     verb = "would free" if dry_run else "freed"
     out.print(f"{verb} {human_size(report.bytes_freed)} ({len(report.items)} items)")
+
+
+@app.command("migrate")
+def migrate_workspace(
+    dry_run: DryRunOption = False,
+    json_output: JsonOption = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Upgrade a workspace written by an earlier version to this version's format, in place.
+
+    File by file, each atomically; run it again to finish an interrupted migration.
+    Run it while no other nirs4all process writes to the workspace.
+    """
+    from ..facade import Workspace
+    from ..maintenance.migrate import migrate
+
+    report = migrate(Workspace.open(workspace, create=False), dry_run=dry_run)
+    if json_output:
+        print_json(report.to_dict())
+        return
+    out = console()
+    if not report.steps:
+        out.print(f"workspace is already at format {report.to_version}; nothing to migrate")
+        return
+    counts = ", ".join(f"{n} {kind}" for kind, n in sorted(report.counts().items())) or "no file"
+    verb = "would upgrade" if dry_run else "upgraded"
+    out.print(f"{verb} format {report.from_version} -> {report.to_version}: {counts}", markup=False)
 
 
 @app.command("du")

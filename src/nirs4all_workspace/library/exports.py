@@ -27,7 +27,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import InputError
+from ..errors import InputError, IntegrityError
 from ..facade import Workspace
 from ..workspace.artifacts import ArtifactRef
 from ..workspace.atomic import PARTIAL_SUFFIX, atomic_write_json, atomic_write_text
@@ -111,32 +111,42 @@ def refresh_exports(ws: Workspace, dataset: str) -> Path | None:
     ``exports/``); skips the copy when the export is already of the best. Returns
     the export folder.
     """
-    best = ws.best.current(dataset)
-    if best is None or dataset in RESERVED_DATASETS:
+    if dataset in RESERVED_DATASETS:
         return None
     layout = ws.layout
     target = layout.export_dataset_dir(dataset)
     with FileLock(layout.dataset_lock(dataset)):
-        marker = target / EXPORT_MARKER
-        current = json.loads(marker.read_text(encoding="utf-8")) if marker.is_file() else {}
-        record = ws.manifests.read_pipeline(dataset, best.folder)
-        if current.get("folder") != best.folder or current.get("score") != best.score:
-            _swap_in(
-                ws,
-                dataset,
-                best.folder,
-                {
-                    "dataset": dataset,
-                    "folder": best.folder,
-                    "number": best.number,
-                    "metric": best.metric,
-                    "partition": best.partition,
-                    "score": best.score,
-                    "source": layout.relative(layout.pipeline(dataset, best.folder).dir),
-                    "exported_at": utc_now(),
-                },
-            )
-        _write_best_predictions(ws, dataset, best.folder, record)
+        # Read under the lock, and tolerate the best being archived or deleted meanwhile by
+        # another process (its folder renamed away without this lock): the export is then
+        # left as it was, and the next run (or the deleter's new best) refreshes it.
+        best = ws.best.current(dataset)
+        if best is None:
+            return None
+        try:
+            marker = target / EXPORT_MARKER
+            current = json.loads(marker.read_text(encoding="utf-8")) if marker.is_file() else {}
+            record = ws.manifests.read_pipeline(dataset, best.folder)
+            if current.get("folder") != best.folder or current.get("score") != best.score:
+                _swap_in(
+                    ws,
+                    dataset,
+                    best.folder,
+                    {
+                        "dataset": dataset,
+                        "folder": best.folder,
+                        "number": best.number,
+                        "metric": best.metric,
+                        "partition": best.partition,
+                        "score": best.score,
+                        "source": layout.relative(layout.pipeline(dataset, best.folder).dir),
+                        "exported_at": utc_now(),
+                    },
+                )
+            _write_best_predictions(ws, dataset, best.folder, record)
+        except (IntegrityError, FileNotFoundError):
+            if layout.pipeline(dataset, best.folder).pipeline_json.is_file():
+                raise  # the pipeline is there: a real problem
+            return None
     return target
 
 

@@ -10,9 +10,11 @@ Four kinds of garbage, each safe to remove:
 - ``_trash_*`` folders left by an interrupted deletion.
 
 A run writes a pipeline's binaries before its ``pipeline.json``, so a binary
-may be unreferenced for a moment while a run is going: binaries and
-temporaries are only removed once they are older than ``min_age_s`` (ten
-minutes by default; ``ArtifactStore.put`` refreshes the time of a binary it
+may be unreferenced for a moment while a run is going: binaries are removed
+under the dataset's lock and only while no process holds a writer lease on the
+dataset (:mod:`.leases`), whatever the age limit; binaries and temporaries are
+also only removed once they are older than ``min_age_s`` (ten minutes by
+default, 0 accepted; ``ArtifactStore.put`` refreshes the time of a binary it
 reuses). A dataset with an unreadable ``pipeline.json`` keeps all its binaries.
 """
 
@@ -30,10 +32,13 @@ from ..errors import IntegrityError
 from ..facade import Workspace
 from ..workspace.atomic import PARTIAL_SUFFIX
 from ..workspace.layout import TRASH_PREFIX
+from ..workspace.leases import live_writers
 from ..workspace.locking import FileLock
 from .inventory import folder_size
 
 DEFAULT_MIN_AGE_S = 600.0
+# Temporaries younger than this are spared whatever the age limit: a write may be under way.
+TEMPORARY_MIN_AGE_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -114,10 +119,30 @@ def unreferenced_binaries(
 def remove_unreferenced_binaries(
     workspace: Workspace, dataset: str, min_age_s: float = DEFAULT_MIN_AGE_S
 ) -> list[GarbageItem]:
-    """Remove the dataset's unreferenced binaries; returns what was removed."""
-    paths, _reason = unreferenced_binaries(workspace, dataset, min_age_s)
-    items = [_item("binary", workspace, p) for p in paths]
-    return [i for i in items if _remove_if_old(workspace.layout.absolute(i.path), min_age_s)]
+    """Remove the dataset's unreferenced binaries; returns what was removed.
+
+    Under the dataset's lock, and only when no process holds a writer lease on the
+    dataset (:mod:`.leases`): references are read again there, so a binary that a
+    pipeline being written refers to is never removed, whatever ``min_age_s`` is.
+    """
+    removed, _reason = _remove_binaries_safely(workspace, dataset, None, min_age_s)
+    return removed
+
+
+def _remove_binaries_safely(
+    workspace: Workspace, dataset: str, wanted: set[str] | None, min_age_s: float
+) -> tuple[list[GarbageItem], str | None]:
+    """(removed, why some were kept): unreferenced binaries (of ``wanted`` if given), checked under
+    the lock."""
+    if not workspace.layout.binaries_dir(dataset).is_dir():
+        return [], None
+    with FileLock(workspace.layout.dataset_lock(dataset)):
+        writers = live_writers(workspace.layout, dataset)
+        if writers:
+            return [], f"{dataset}: binaries kept while {writers} process(es) write pipelines into it"
+        paths, reason = unreferenced_binaries(workspace, dataset, min_age_s)
+        items = [_item("binary", workspace, p) for p in paths if wanted is None or p.name in wanted]
+        return [i for i in items if _remove_if_old(workspace.layout.absolute(i.path), min_age_s)], reason
 
 
 def _item(kind: str, workspace: Workspace, path: Path) -> GarbageItem:
@@ -189,16 +214,25 @@ def collect_garbage(
         report.items += [_item("binary", workspace, p) for p in paths]
     fragments = _compacted_fragments(workspace, report)
     report.items += [_item("fragment", workspace, p) for p in fragments]
-    report.items += [_item("temporary", workspace, p) for p in stray_temporaries(layout.root, min_age_s)]
+    temporary_age = max(min_age_s, TEMPORARY_MIN_AGE_S)
+    report.items += [_item("temporary", workspace, p) for p in stray_temporaries(layout.root, temporary_age)]
     trash = trash_folders(workspace)
     report.items += [_item("trash", workspace, p) for p in trash]
     if dry_run:
         return report
-    removed = [
+    removed = [i for i in report.items if i.kind not in ("binary", "temporary")]
+    removed += [
         i
         for i in report.items
-        if i.kind not in ("binary", "temporary") or _remove_if_old(layout.absolute(i.path), min_age_s)
+        if i.kind == "temporary" and _remove_if_old(layout.absolute(i.path), temporary_age)
     ]
+    binaries = [i for i in report.items if i.kind == "binary"]
+    for dataset in sorted({Path(i.path).parts[1] for i in binaries}):
+        wanted = {Path(i.path).name for i in binaries if Path(i.path).parts[1] == dataset}
+        gone, reason = _remove_binaries_safely(workspace, dataset, wanted, min_age_s)
+        removed += gone
+        if reason:
+            report.skipped.append(reason)
     report.items = removed
     if fragments:
         with FileLock(layout.catalog_lock):

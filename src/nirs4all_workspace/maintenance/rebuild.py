@@ -38,6 +38,7 @@ from ..workspace.locking import FileLock
 from ..workspace.manifest import FINISHED_STATUSES
 from ..workspace.predictions_csv import parse_predictions_csv
 from ..workspace.results import PredictionBlock
+from ..workspace.schema import parquet_metadata
 
 Rows = list[dict[str, Any]]
 
@@ -166,7 +167,7 @@ def _write_main_files(
 ) -> None:
     """Replace both main files (call under the catalog lock); ``covered`` fragments become invisible."""
     layout = predictions.layout
-    marker = {COMPACTED_KEY: json.dumps(sorted(covered))}
+    marker = parquet_metadata({COMPACTED_KEY: json.dumps(sorted(covered))})
 
     def write(path: Path, frame: pl.DataFrame, row_group: int | None) -> None:
         atomic_write_with(path, lambda p: frame.write_parquet(p, row_group_size=row_group, metadata=marker))

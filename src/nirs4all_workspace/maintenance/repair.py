@@ -24,7 +24,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import polars as pl
 import yaml
 
 from ..catalog.predictions import DATA_SUFFIX, META_SUFFIX
@@ -35,6 +34,7 @@ from ..workspace.identity import new_id
 from ..workspace.layout import parse_pipeline_folder
 from ..workspace.locking import FileLock
 from ..workspace.manifest import FINISHED_STATUSES, utc_now
+from ..workspace.numbering import MAX_JUMP, known_numbers, parse_mark
 from .retention import refresh_best
 
 if TYPE_CHECKING:  # verify calls repair; repair only names verify's types
@@ -216,22 +216,18 @@ def entry_from_archive(workspace: Workspace, archive: Path) -> Any:
 
 
 def raise_high_water(workspace: Workspace, dataset: str) -> int:
-    """Set the high-water mark to the highest number of a folder or a catalog row; returns it."""
+    """Set the high-water mark to the highest number anything remembers (``numbering.known_numbers``)
+    or keep a plausible higher one; returns it."""
     layout = workspace.layout
-    catalog_max = 0
-    with contextlib.suppress(IntegrityError):
-        frame = workspace.predictions.scan().filter(pl.col("dataset") == dataset).select("pipeline_number")
-        value = workspace.predictions.collect(frame)["pipeline_number"].max()
-        catalog_max = int(value) if value is not None else 0
     layout.state_dir(dataset).mkdir(parents=True, exist_ok=True)
     with FileLock(layout.dataset_lock(dataset)):
         path = layout.high_water_file(dataset)
+        known = max(known_numbers(layout, dataset).values(), default=0)
         try:
-            current = int(path.read_text().strip())
+            current = parse_mark(path.read_text()) or 0
         except (OSError, ValueError):
             current = 0
-        folders = max((f.number for f in workspace.manifests.list_folders(dataset)), default=0)
-        mark = max(current, folders, catalog_max)
+        mark = current if known <= current <= known + MAX_JUMP else known
         atomic_write_text(path, f"{mark}\n")
     return mark
 

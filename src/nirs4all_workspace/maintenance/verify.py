@@ -29,6 +29,7 @@ nirs4all process writes to the workspace: a run in progress looks incomplete.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import math
@@ -38,14 +39,16 @@ from pathlib import Path
 from typing import Any
 
 from ..catalog.check import CatalogState, check_archives, check_catalog
-from ..errors import IntegrityError
+from ..errors import InputError, IntegrityError
 from ..facade import Workspace
 from ..workspace.locking import FileLock
 from ..workspace.manifest import FINISHED_STATUSES
+from ..workspace.numbering import MAX_JUMP, known_numbers, parse_mark
 from .gc import stray_temporaries, trash_folders
 from .repair import repair_problems
 from .retention import best_criterion
 
+_READ_ONLY_ERRORS = (errno.EROFS, errno.EACCES, errno.EPERM)
 CRASH_LEFTOVERS = frozenset(
     {
         "incomplete-pipeline",
@@ -82,6 +85,7 @@ class VerifyReport:
     remaining: list[Problem]
     checked: dict[str, int]
     repaired: bool = False
+    read_only: bool = False  # checked without locks: nothing can be repaired there
 
     @property
     def ok(self) -> bool:
@@ -91,6 +95,7 @@ class VerifyReport:
         return {
             "ok": self.ok,
             "repaired": self.repaired,
+            "read_only": self.read_only,
             "checked": self.checked,
             "problems": [p.to_dict() for p in self.problems],
             "remaining": [p.to_dict() for p in self.remaining],
@@ -100,8 +105,13 @@ class VerifyReport:
 def verify(workspace: Workspace, repair: bool = False) -> VerifyReport:
     """Check every rule; with ``repair``, fix what can be fixed and check again."""
     found = Checker(workspace).run()
+    if repair and found.read_only:
+        raise InputError(
+            f"workspace {workspace.root} is read-only: verify can check it but not repair it; "
+            "repair a writable copy (or remount it read-write)"
+        )
     if not repair or not found.problems:
-        return VerifyReport(found.problems, list(found.problems), found.counts)
+        return VerifyReport(found.problems, list(found.problems), found.counts, read_only=found.read_only)
 
     repair_problems(workspace, found)
     again = Checker(workspace).run()
@@ -126,6 +136,7 @@ class Checker:
         self.counts: dict[str, int] = Counter()
         self.records: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}  # dataset -> finished records
         self.catalog = CatalogState()
+        self.read_only = False  # a dataset lock could not be opened for writing
 
     def add(self, check: str, path: Path | str, message: str, repairable: bool, **extra: Any) -> None:
         relative = self.layout.relative(path) if isinstance(path, Path) else path
@@ -202,7 +213,16 @@ class Checker:
         hw_path = self.layout.high_water_file(dataset)
         # Under the dataset lock: a run creates a folder and raises the mark together.
         if state.is_dir():
-            with FileLock(self.layout.dataset_lock(dataset)):
+            try:
+                with FileLock(self.layout.dataset_lock(dataset)):
+                    folders = self.ws.manifests.list_folders(dataset)
+                    raw = hw_path.read_text() if hw_path.is_file() else None
+            except OSError as exc:
+                if exc.errno not in _READ_ONLY_ERRORS:
+                    raise
+                # A read-only workspace (or no write permission): nobody can be writing
+                # through this mount, so read without the lock.
+                self.read_only = True
                 folders = self.ws.manifests.list_folders(dataset)
                 raw = hw_path.read_text() if hw_path.is_file() else None
         else:
@@ -228,17 +248,27 @@ class Checker:
                     targets=[dataset],
                 )
             return
-        try:
-            mark = int(raw.strip())
-        except ValueError:
+        mark = parse_mark(raw)
+        if mark is None:
             self.add(
                 "numbering",
                 hw_path,
-                f"high-water mark {raw.strip()[:20]!r} is not a number",
+                f"high-water mark {raw.strip()[:20]!r} is not a plausible number",
                 True,
                 targets=[dataset],
             )
             return
+        if mark > MAX_JUMP:
+            known = max(known_numbers(self.layout, dataset).values(), default=0)
+            if mark > known + MAX_JUMP:
+                self.add(
+                    "numbering",
+                    hw_path,
+                    f"high-water mark {mark} is far above the highest number known ({known})",
+                    True,
+                    targets=[dataset],
+                )
+                return
         if mark < highest:
             self.add(
                 "numbering",

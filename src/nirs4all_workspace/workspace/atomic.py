@@ -6,7 +6,9 @@ Windows within one file system. A crash leaves at most a stray ``*.partial`` fil
 which ``nirs4all workspace verify --repair`` removes.
 
 Data is not fsync'ed by default (a killed process loses nothing that was renamed;
-only a power cut can). Set ``NIRS4ALL_FSYNC=1`` to fsync every file before the rename.
+only a power cut can). Set ``NIRS4ALL_FSYNC=1`` to fsync every file before the rename,
+and the folder after it (a rename lives in the folder, not in the file), and the
+parent of every folder this module creates (:func:`make_dirs`).
 """
 
 from __future__ import annotations
@@ -38,6 +40,48 @@ def _fsync_wanted() -> bool:
     return os.environ.get("NIRS4ALL_FSYNC", "") not in ("", "0")
 
 
+def fsync_dir(folder: Path) -> None:
+    """Make the entries of ``folder`` (renames, new files and folders) durable; no-op on Windows."""
+    if os.name == "nt":  # pragma: no cover - a folder cannot be opened there
+        return
+    fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _after_rename(target: Path) -> None:
+    if _fsync_wanted():
+        fsync_dir(target.parent)
+
+
+def make_dirs(folder: Path, *, exist_ok: bool = True) -> None:
+    """``mkdir -p``; with ``NIRS4ALL_FSYNC=1`` each new folder is fsynced in its parent.
+
+    Raises FileExistsError if ``folder`` exists and not ``exist_ok``.
+    """
+    folder = Path(folder)
+    if not _fsync_wanted():
+        folder.mkdir(parents=True, exist_ok=exist_ok)
+        return
+    missing = []
+    probe = folder
+    while not probe.exists() and probe.parent != probe:
+        missing.append(probe)
+        probe = probe.parent
+    if not missing and not exist_ok:
+        raise FileExistsError(f"{folder} exists")
+    for new in reversed(missing):
+        try:
+            new.mkdir()
+        except FileExistsError:
+            if new == folder and not exist_ok:
+                raise
+            continue
+        fsync_dir(new.parent)
+
+
 def _temporary(target: Path) -> tuple[int, Path]:
     """Create ``.NAME.XXXXXXXX.partial`` beside ``target`` (its folder created if needed)."""
     while True:
@@ -47,7 +91,7 @@ def _temporary(target: Path) -> tuple[int, Path]:
         except FileExistsError:
             continue
         except FileNotFoundError:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            make_dirs(target.parent)
 
 
 def _discard(tmp: Path) -> None:
@@ -75,6 +119,7 @@ def atomic_open(target: Path, mode: str = "wb") -> Iterator[IO[Any]]:
     except BaseException:
         _discard(tmp)
         raise
+    _after_rename(target)
 
 
 def atomic_write_bytes(target: Path, data: bytes) -> None:
@@ -94,6 +139,7 @@ def atomic_write_bytes(target: Path, data: bytes) -> None:
     except BaseException:
         _discard(tmp)
         raise
+    _after_rename(target)
 
 
 def atomic_write_text(target: Path, text: str) -> None:
@@ -123,6 +169,7 @@ def atomic_write_with(target: Path, writer: Callable[[Path], None]) -> None:
     except BaseException:
         _discard(tmp)
         raise
+    _after_rename(target)
 
 
 def read_json(path: Path) -> Any:

@@ -92,6 +92,8 @@ class BestTracker:
         if fresh and not _better(score, known[0], direction):
             return False
         with FileLock(self.layout.dataset_lock(dataset)):
+            if not saved.handle.paths.pipeline_json.is_file():
+                return False  # archived or deleted by another process since it was saved
             best = self._current_for(dataset, metric, partition, direction)
             if best is not None and not best.beaten_by(score):
                 self._known[key] = (best.score, self._signature(dataset))
@@ -127,6 +129,14 @@ class BestTracker:
         return best
 
     def _recompute(self, dataset: str, metric: str, partition: str, direction: str) -> BestResult | None:
+        # Deletions rename folders away without the dataset lock: a chosen folder may go
+        # before its predictions are copied. Then choose again among what is left.
+        for _attempt in range(9):
+            with contextlib.suppress(FileNotFoundError):
+                return self._choose(dataset, metric, partition, direction)
+        return self._choose(dataset, metric, partition, direction)
+
+    def _choose(self, dataset: str, metric: str, partition: str, direction: str) -> BestResult | None:
         chosen: tuple[float, str, int] | None = None
         for entry in self.manifests.list_folders(dataset):
             score = self._score_on_disk(dataset, entry.folder, metric, partition)

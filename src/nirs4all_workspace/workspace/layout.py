@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..errors import InvalidNameError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: every file records its schema version (workspace/schema.py)
 
 _PIPELINE_FOLDER = re.compile(r"^(?P<number>\d{4,})_(?:(?P<name>.+)_)?(?P<hash>[0-9a-f]{6,64})$")
 _RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}

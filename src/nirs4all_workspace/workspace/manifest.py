@@ -3,8 +3,9 @@
 Numbers are allocated under the dataset's lock from a high-water mark kept in
 ``runs/<dataset>/_state/high_water``: one more than the highest number ever
 allocated, so a number is never reused after a deletion, and parallel
-processes get distinct consecutive numbers. The folder is created, and its
-``manifest.yaml`` written, while the lock is held.
+processes get distinct consecutive numbers. Each number is also claimed by an
+exclusive create (:mod:`.numbering`), which keeps numbers distinct where the
+lock does nothing. The folder is created while the lock is held.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 
 from ..errors import IntegrityError, PipelineNotFound
 from ..version import __version__
-from .atomic import atomic_write_json, atomic_write_text
+from .atomic import atomic_write_json, atomic_write_text, make_dirs
 from .identity import new_id, short_hash_for
 from .layout import (
     PipelineFolderName,
@@ -29,7 +30,10 @@ from .layout import (
     parse_pipeline_folder,
     pipeline_folder_name,
 )
+from .leases import WriterLeases
 from .locking import FileLock
+from .numbering import MAX_JUMP, claim, known_numbers, parse_mark
+from .schema import SCHEMA_KEY, SCHEMA_VERSION
 
 FINISHED_STATUSES = ("completed", "failed")
 
@@ -57,6 +61,7 @@ class PipelineHandle:
 
     def manifest(self, versions: dict[str, str]) -> dict[str, Any]:
         return {
+            SCHEMA_KEY: SCHEMA_VERSION,
             "id": self.pipeline_id,
             "number": self.number,
             "folder": self.folder,
@@ -78,14 +83,14 @@ _NOT_YAML_PRINTABLE = re.compile(
 )
 
 
-def _write_high_water(path: Path, number: int) -> None:
+def _write_high_water(path: Path, number: int, truncate: bool = False) -> None:
     """Overwrite the mark in place with one fixed-width write (under the dataset lock).
 
     One ``pwrite`` of 21 bytes cannot be half-applied by a killed process, so the
     mark is always a whole number; it saves a temporary file and a rename per
     pipeline over the write-and-rename every other file gets.
     """
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | (os.O_TRUNC if truncate else 0), 0o644)
     try:
         os.pwrite(fd, f"{number:>20}\n".encode(), 0)
     finally:
@@ -135,6 +140,9 @@ class ManifestManager:
         self.layout = layout
         # dataset -> (size of hashes.tsv read so far, short -> full hash)
         self._hash_cache: dict[str, tuple[int, dict[str, str]]] = {}
+        self.leases = WriterLeases(layout)
+        self._marks_checked: set[str] = set()  # datasets whose large mark was checked
+        self.rebuilt_marks: dict[str, str] = {}  # dataset -> the line logged when its mark was rebuilt
 
     # -- allocation --------------------------------------------------------
     def allocate(
@@ -153,14 +161,22 @@ class ManifestManager:
         state = self.layout.state_dir(dataset)
         state.mkdir(parents=True, exist_ok=True)
         with FileLock(self.layout.dataset_lock(dataset)):
+            # Binaries stored for this pipeline are unreferenced until its pipeline.json:
+            # the lease keeps gc from removing them (released at the end of the run).
+            self.leases.take(dataset)
             number = self._read_high_water(dataset) + 1
             short = self._short_hash(dataset, full_hash)
+            mark = self.layout.high_water_file(dataset)
+            # The mark first: a crash before the claim leaves an unused number (a gap).
+            # The claim is an exclusive create, so two processes never take one number
+            # even where the lock does nothing (NFS without flock): the loser moves on.
+            _write_high_water(mark, number)
+            while not claim(self.layout, dataset, number):
+                number += 1
+                _write_high_water(mark, number)
             folder = pipeline_folder_name(number, name, short)
             paths = self.layout.pipeline(dataset, folder)
-            # The mark first: a crash between the two leaves an unused number (a gap),
-            # never a folder the next allocation would collide with.
-            _write_high_water(self.layout.high_water_file(dataset), number)
-            paths.dir.mkdir(parents=False, exist_ok=False)
+            make_dirs(paths.dir, exist_ok=False)
         handle = PipelineHandle(
             dataset=dataset,
             number=number,
@@ -181,14 +197,48 @@ class ManifestManager:
         atomic_write_text(handle.paths.manifest_yaml, manifest_yaml(handle.manifest(versions)))
 
     def _read_high_water(self, dataset: str) -> int:
+        """The mark; rebuilt (and the rebuild logged in run.log) when missing or absurd."""
         path = self.layout.high_water_file(dataset)
         try:
-            return int(path.read_text().strip())
+            text = path.read_text()
         except FileNotFoundError:
-            # No mark yet (new dataset, or _state/ removed by hand): never go below a folder.
-            return max((p.number for p in self.list_folders(dataset)), default=0)
-        except ValueError:
-            raise IntegrityError(f"{path} is corrupt; run 'nirs4all workspace verify --repair'") from None
+            text = None
+        except (OSError, UnicodeDecodeError):
+            text = ""
+        number = None if text is None else parse_mark(text)
+        if number is not None and (number <= MAX_JUMP or dataset in self._marks_checked):
+            return number
+        known = known_numbers(self.layout, dataset)
+        highest = max(known.values(), default=0)
+        if number is not None and number <= highest + MAX_JUMP:
+            self._marks_checked.add(dataset)  # large but plausible: checked once per process
+            return number
+        if text is None and not known:
+            return 0  # a new dataset
+        why = "missing" if text is None else f"absurd ({text.strip()[:30]!r})"
+        places = ", ".join(f"{k} {v}" for k, v in sorted(known.items())) or "nothing"
+        self.rebuilt_marks[dataset] = (
+            f"numbering: {path} was {why}; rebuilt as {highest} from what remembers numbers ({places})"
+        )
+        _write_high_water(path, highest, truncate=True)
+        self._log(dataset, self.rebuilt_marks[dataset])
+        self._marks_checked.add(dataset)
+        return highest
+
+    def repair_high_water(self, dataset: str) -> str | None:
+        """Rebuild a missing or absurd mark (under the dataset lock); what was done, or None."""
+        with FileLock(self.layout.dataset_lock(dataset)):
+            self.rebuilt_marks.pop(dataset, None)
+            self._read_high_water(dataset)
+            return self.rebuilt_marks.get(dataset)
+
+    def _log(self, dataset: str, message: str) -> None:
+        line = f"{utc_now()} {message}\n".encode()
+        fd = os.open(self.layout.run_log(dataset), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, line)
+        finally:
+            os.close(fd)
 
     def high_water(self, dataset: str) -> int:
         """Highest number ever allocated in ``dataset`` (0 for none)."""

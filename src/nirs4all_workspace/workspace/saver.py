@@ -26,6 +26,7 @@ from .layout import WorkspaceLayout, validate_name
 from .manifest import ManifestManager, PipelineHandle, utc_now
 from .predictions_csv import predictions_csv_text
 from .results import PipelineResult, PipelineSpec, PredictionBlock
+from .schema import SCHEMA_KEY, SCHEMA_VERSION
 
 
 @dataclass
@@ -56,7 +57,7 @@ class SavedPipeline:
 
 def metrics_document(result: PipelineResult) -> dict[str, Any]:
     """The content of ``metrics.json``: scores per partition and per fold."""
-    document: dict[str, Any] = {"task": result.task}
+    document: dict[str, Any] = {SCHEMA_KEY: SCHEMA_VERSION, "task": result.task}
     document.update({partition: _finite(scores) for partition, scores in result.metrics.items()})
     if result.folds:
         document["folds"] = [{"fold": i, **_finite(scores)} for i, scores in enumerate(result.folds)]
@@ -116,6 +117,7 @@ class SimulationSaver:
         if result.status == "failed":
             atomic_write_text(paths.error_log, result.error or "failed without a message\n")
         record = {
+            SCHEMA_KEY: SCHEMA_VERSION,
             "id": handle.pipeline_id,
             "number": handle.number,
             "folder": handle.folder,
