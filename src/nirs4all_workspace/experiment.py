@@ -20,6 +20,7 @@ from .engines.base import METRIC_DIRECTIONS, PipelineResult, PipelineSpec
 from .errors import InputError
 from .workspace.artifacts import SerializedArtifact, serialize
 from .workspace.best import BestResult
+from .workspace.case_names import refuse_case_twin
 from .workspace.dataset_info import record_dataset
 from .workspace.layout import validate_name
 from .workspace.saver import SavedPipeline
@@ -145,6 +146,21 @@ def check_run_options(session: str | None, n_jobs: int) -> str:
     return validate_name(session or default_session_name(), "session")
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system has one)."""
+    import os
+
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+def effective_jobs(n_jobs: int, n_pipelines: int) -> int:
+    """Worker processes that can help: ``n_jobs`` (-1: every core), at most one per core and pipeline."""
+    wanted = usable_cores() if n_jobs == -1 else n_jobs
+    return max(1, min(wanted, usable_cores(), n_pipelines))
+
+
 def run_experiment(
     workspace: Workspace,
     engine: Any,
@@ -180,6 +196,8 @@ def run_experiment(
     task = getattr(dataset, "task", "regression")
     metric_name, direction, partition = resolve_metric(engine, task, metric)
     specs = specs if specs is not None else engine.expand(config)
+    n_jobs = effective_jobs(n_jobs, len(specs))  # more processes than cores or pipelines only cost
+    refuse_case_twin(workspace.layout, dataset_name)
     versions = _engine_versions(engine)
 
     # What predict needs later (feature names, target): runs/<dataset>/_state/dataset.json.

@@ -56,6 +56,7 @@ def run(
     from ..engines.registry import get_engine
     from ..experiment import check_run_options, resolve_metric, run_experiment
     from ..reports.run_outputs import check_plots
+    from ..workspace.case_names import refuse_case_twin
     from ..workspace.layout import WorkspaceLayout, validate_name
     from ..workspace.workspace import Workspace, resolve_root
 
@@ -85,6 +86,7 @@ def run(
         datasets = runner.align_datasets(datasets)  # time series: bar i is the same moment in each
     for data in datasets:
         validate_name(data.name)
+        refuse_case_twin(layout, data.name)
     user_configs = [load_pipeline(ref, layout)[0] for ref in pipeline or []]
     plans = []
     for data in datasets:
@@ -111,6 +113,15 @@ def run(
 def _run_one(ws, runner, data, config, specs, session, jobs, metric, run_experiment, plots="best"):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from ..experiment import effective_jobs, usable_cores
+
+    used = effective_jobs(jobs, len(specs))
+    if used != jobs:
+        error_console().print(
+            f"-j {jobs}: using {used} process{'es' if used > 1 else ''} "
+            f"({usable_cores()} cores, {len(specs)} pipelines)",
+            markup=False,
+        )
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
