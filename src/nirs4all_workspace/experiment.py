@@ -274,3 +274,31 @@ def _count(summary: SessionSummary, saved: SavedPipeline) -> None:
     else:
         summary.failed += 1
         summary.errors.append({"folder": saved.handle.folder, "error": saved.record.get("error")})
+
+
+def unscored_reason(report: ExperimentReport, shown: int = 3) -> str | None:
+    """Why no pipeline of the session has a score to rank by, in one line; None when one has.
+
+    Counts the failed pipelines and gives their first ``shown`` distinct errors;
+    completed pipelines without a finite score (metrics that overflowed, e.g. a
+    target of 1e308) are counted apart.
+    """
+    if any(s.score(report.metric, report.partition) is not None for s in report.saved):
+        return None
+    failed = [s for s in report.saved if s.status != "completed"]
+    errors: dict[str, int] = {}
+    for saved in failed:
+        message = " ".join(str(saved.record.get("error") or "unknown error").split())
+        errors[message[:200]] = errors.get(message[:200], 0) + 1
+    total = len(report.saved)
+    text = (
+        f"no pipeline of {report.dataset!r} (session {report.session}) has a "
+        f"{report.partition} {report.metric}: {len(failed)} of {total} failed"
+    )
+    if total - len(failed):
+        text += f", {total - len(failed)} completed without a finite score (check the target's scale)"
+    if errors:
+        firsts = [f"{message} ({count}x)" for message, count in list(errors.items())[:shown]]
+        text += "; errors: " + "; ".join(firsts)
+    return text
+

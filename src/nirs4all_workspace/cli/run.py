@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import errno
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -91,23 +95,55 @@ def run(
     plans = []
     for data in datasets:
         resolve_metric(runner, getattr(data, "task", "regression"), metric)
-        configs = user_configs or [runner.default_config(task=getattr(data, "task", "regression"))]
+        configs = user_configs or [_default_config(runner, data)]
         specs = [spec for config in configs for spec in runner.expand(config)]
         if not specs:
             raise InputError("the pipeline configuration expands to no pipeline")
         plans.append((data, configs[0] if len(configs) == 1 else configs, specs))
 
     ws = Workspace.open(layout.root)
-    reports = [
-        _run_one(ws, runner, data, config, specs, session, jobs, metric, run_experiment, plots=plots)
-        for data, config, specs in plans
-    ]
+    with _no_space_as_os_error(layout.root):
+        reports = [
+            _run_one(ws, runner, data, config, specs, session, jobs, metric, run_experiment, plots=plots)
+            for data, config, specs in plans
+        ]
     if json_output:
         print_json({"workspace": str(ws.root), "runs": [_report_json(ws, r, top) for r in reports]})
+        _refuse_unscored(reports)
         return
     out = console()
     for report in reports:
         _print_report(out, ws, report, top)
+    _refuse_unscored(reports)
+
+
+def _refuse_unscored(reports) -> None:
+    """A run in which no pipeline got a score is a failure: exit 1 saying why."""
+    from ..errors import WorkspaceError
+    from ..experiment import unscored_reason
+
+    reasons = [reason for reason in map(unscored_reason, reports) if reason]
+    if reasons:
+        raise WorkspaceError(" | ".join(reasons))
+
+
+@contextmanager
+def _no_space_as_os_error(root: Path) -> Iterator[None]:
+    """A full disk met inside polars or pyarrow (their own error types) becomes the OSError it is."""
+    try:
+        yield
+    except Exception as exc:
+        if isinstance(exc, OSError) or "No space left on device" not in str(exc):
+            raise
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(root)) from None
+
+
+def _default_config(runner, data):
+    """The engine's built-in grid, fitted to the data's size where the engine knows how."""
+    fitted = getattr(runner, "default_config_for", None)
+    if fitted is not None:
+        return fitted(data)
+    return runner.default_config(task=getattr(data, "task", "regression"))
 
 
 def _run_one(ws, runner, data, config, specs, session, jobs, metric, run_experiment, plots="best"):
