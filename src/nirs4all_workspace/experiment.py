@@ -23,6 +23,7 @@ from .facade import Workspace
 from .stored_results import SummaryOutcome, refresh_summary
 from .workspace.artifacts import SerializedArtifact, serialize
 from .workspace.best import BestResult
+from .workspace.case_names import refuse_case_twin
 from .workspace.dataset_info import record_dataset
 from .workspace.layout import validate_name
 from .workspace.saver import SavedPipeline
@@ -147,6 +148,21 @@ def check_run_options(session: str | None, n_jobs: int) -> str:
     return validate_name(session or default_session_name(), "session")
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system has one)."""
+    import os
+
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+def effective_jobs(n_jobs: int, n_pipelines: int) -> int:
+    """Worker processes that can help: ``n_jobs`` (-1: every core), at most one per core and pipeline."""
+    wanted = usable_cores() if n_jobs == -1 else n_jobs
+    return max(1, min(wanted, usable_cores(), n_pipelines))
+
+
 def run_experiment(
     workspace: Workspace,
     engine: Any,
@@ -182,6 +198,8 @@ def run_experiment(
     task = getattr(dataset, "task", "regression")
     metric_name, direction, partition = resolve_metric(engine, task, metric)
     specs = specs if specs is not None else engine.expand(config)
+    n_jobs = effective_jobs(n_jobs, len(specs))  # more processes than cores or pipelines only cost
+    refuse_case_twin(workspace.layout, dataset_name)
     versions = _engine_versions(engine)
 
     # What predict needs later (feature names, target): runs/<dataset>/_state/dataset.json.
@@ -259,3 +277,31 @@ def _count(summary: SessionSummary, saved: SavedPipeline) -> None:
     else:
         summary.failed += 1
         summary.errors.append({"folder": saved.handle.folder, "error": saved.record.get("error")})
+
+
+def unscored_reason(report: ExperimentReport, shown: int = 3) -> str | None:
+    """Why no pipeline of the session has a score to rank by, in one line; None when one has.
+
+    Counts the failed pipelines and gives their first ``shown`` distinct errors;
+    completed pipelines without a finite score (metrics that overflowed, e.g. a
+    target of 1e308) are counted apart.
+    """
+    if any(s.score(report.metric, report.partition) is not None for s in report.saved):
+        return None
+    failed = [s for s in report.saved if s.status != "completed"]
+    errors: dict[str, int] = {}
+    for saved in failed:
+        message = " ".join(str(saved.record.get("error") or "unknown error").split())
+        errors[message[:200]] = errors.get(message[:200], 0) + 1
+    total = len(report.saved)
+    text = (
+        f"no pipeline of {report.dataset!r} (session {report.session}) has a "
+        f"{report.partition} {report.metric}: {len(failed)} of {total} failed"
+    )
+    if total - len(failed):
+        text += f", {total - len(failed)} completed without a finite score (check the target's scale)"
+    if errors:
+        firsts = [f"{message} ({count}x)" for message, count in list(errors.items())[:shown]]
+        text += "; errors: " + "; ".join(firsts)
+    return text
+

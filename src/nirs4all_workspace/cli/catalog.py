@@ -27,7 +27,7 @@ def _metric_columns(frame) -> list[str]:
 def list_predictions(
     dataset: Annotated[str | None, typer.Option(help="Only this dataset.")] = None,
     sort: Annotated[str | None, typer.Option(help="Metric to sort by (best first), e.g. rmse or r2.")] = None,
-    top: Annotated[int, typer.Option(help="How many rows.")] = 20,
+    top: Annotated[int, typer.Option(min=1, help="How many rows.")] = 20,
     partition: Annotated[str, typer.Option(help="train, val or test.")] = "val",
     json_output: JsonOption = False,
     workspace: WorkspaceOption = None,

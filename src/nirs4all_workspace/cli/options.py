@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -33,4 +33,9 @@ def parse_age(text: str) -> timedelta:
     match = _DURATION.match(text or "")
     if not match:
         raise InputError(f"age {text!r} is not a duration like 30d, 12h, 2w or 90m")
-    return timedelta(**{_UNITS[match[2]]: float(match[1])})
+    try:
+        age = timedelta(**{_UNITS[match[2]]: float(match[1])})
+        datetime.now(UTC) - age  # the cutoff must be a date too
+    except (OverflowError, ValueError):
+        raise InputError(f"age {text!r} reaches back before year 1; give a smaller one, e.g. 3650d") from None
+    return age

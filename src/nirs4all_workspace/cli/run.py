@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import errno
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -57,6 +61,7 @@ def run(
     from ..experiment import check_run_options, resolve_metric, run_experiment
     from ..facade import Workspace, resolve_root
     from ..reports.run_outputs import check_plots
+    from ..workspace.case_names import refuse_case_twin
     from ..workspace.layout import WorkspaceLayout, validate_name
 
     if task not in (None, "regression", "classification"):
@@ -85,32 +90,74 @@ def run(
         datasets = runner.align_datasets(datasets)  # time series: bar i is the same moment in each
     for data in datasets:
         validate_name(data.name)
+        refuse_case_twin(layout, data.name)
     user_configs = [load_pipeline(ref, layout)[0] for ref in pipeline or []]
     plans = []
     for data in datasets:
         resolve_metric(runner, getattr(data, "task", "regression"), metric)
-        configs = user_configs or [runner.default_config(task=getattr(data, "task", "regression"))]
+        configs = user_configs or [_default_config(runner, data)]
         specs = [spec for config in configs for spec in runner.expand(config)]
         if not specs:
             raise InputError("the pipeline configuration expands to no pipeline")
         plans.append((data, configs[0] if len(configs) == 1 else configs, specs))
 
     ws = Workspace.open(layout.root)
-    reports = [
-        _run_one(ws, runner, data, config, specs, session, jobs, metric, run_experiment, plots=plots)
-        for data, config, specs in plans
-    ]
+    with _no_space_as_os_error(layout.root):
+        reports = [
+            _run_one(ws, runner, data, config, specs, session, jobs, metric, run_experiment, plots=plots)
+            for data, config, specs in plans
+        ]
     if json_output:
         print_json({"workspace": str(ws.root), "runs": [_report_json(ws, r, top) for r in reports]})
+        _refuse_unscored(reports)
         return
     out = console()
     for report in reports:
         _print_report(out, ws, report, top)
+    _refuse_unscored(reports)
+
+
+def _refuse_unscored(reports) -> None:
+    """A run in which no pipeline got a score is a failure: exit 1 saying why."""
+    from ..errors import WorkspaceError
+    from ..experiment import unscored_reason
+
+    reasons = [reason for reason in map(unscored_reason, reports) if reason]
+    if reasons:
+        raise WorkspaceError(" | ".join(reasons))
+
+
+@contextmanager
+def _no_space_as_os_error(root: Path) -> Iterator[None]:
+    """A full disk met inside polars or pyarrow (their own error types) becomes the OSError it is."""
+    try:
+        yield
+    except Exception as exc:
+        if isinstance(exc, OSError) or "No space left on device" not in str(exc):
+            raise
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(root)) from None
+
+
+def _default_config(runner, data):
+    """The engine's built-in grid, fitted to the data's size where the engine knows how."""
+    fitted = getattr(runner, "default_config_for", None)
+    if fitted is not None:
+        return fitted(data)
+    return runner.default_config(task=getattr(data, "task", "regression"))
 
 
 def _run_one(ws, runner, data, config, specs, session, jobs, metric, run_experiment, plots="best"):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from ..experiment import effective_jobs, usable_cores
+
+    used = effective_jobs(jobs, len(specs))
+    if used != jobs:
+        error_console().print(
+            f"-j {jobs}: using {used} process{'es' if used > 1 else ''} "
+            f"({usable_cores()} cores, {len(specs)} pipelines)",
+            markup=False,
+        )
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),

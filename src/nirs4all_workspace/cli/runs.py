@@ -63,7 +63,7 @@ def list_runs(
 @app.command("show")
 def show_runs(
     dataset: Annotated[str, typer.Argument(help="Dataset name (a folder of runs/).")],
-    top: Annotated[int, typer.Option(help="How many pipelines to list, best first.")] = 20,
+    top: Annotated[int, typer.Option(min=1, help="How many pipelines to list, best first.")] = 20,
     json_output: JsonOption = False,
     workspace: WorkspaceOption = None,
 ) -> None:

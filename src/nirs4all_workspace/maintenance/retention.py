@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ..errors import DeletionRefused, IntegrityError, PipelineNotFound
+from ..errors import DeletionRefused, InputError, IntegrityError, PipelineNotFound, WorkspaceError
 from ..facade import Workspace
 from ..workspace.best import BestResult
 from ..workspace.identity import new_id
@@ -91,11 +91,25 @@ def select_pipelines(
     require_dataset(workspace, dataset)
     found, incomplete = finished_pipelines(workspace, dataset)
     if session is not None:
+        _require_session(workspace, dataset, session, found)
         found = [p for p in found if p.session == session]
     if older_than is not None:
         cutoff = datetime.now(UTC) - older_than
         found = [p for p in found if p.created_at and datetime.fromisoformat(p.created_at) < cutoff]
     return found, incomplete
+
+
+def _require_session(workspace: Workspace, dataset: str, session: str, found: list[PipelineEntry]) -> None:
+    """InputError naming the sessions of ``dataset`` when ``session`` is none of them."""
+    known = {p.session for p in found if p.session}
+    # An unreadable run_summary.json: the pipelines' own sessions still count.
+    with contextlib.suppress(OSError, ValueError, KeyError, WorkspaceError):
+        known |= {s["session"] for s in workspace.sessions.sessions(dataset) if s.get("session")}
+    if session not in known:
+        raise InputError(
+            f"dataset {dataset!r} has no session {session!r}; "
+            f"sessions: {', '.join(sorted(known)) or 'none'}"
+        )
 
 
 def best_criterion(workspace: Workspace, dataset: str) -> tuple[str, str, str]:

@@ -276,7 +276,12 @@ def _read_frame(path: Path) -> tuple[Any, dict[str, str]]:
     if kind is None:
         raise DatasetError(f"dataset '{path}': use a .csv or .parquet file of OHLCV bars")
     try:
-        frame = pl.read_parquet(path) if kind == "parquet" else pl.read_csv(path, try_parse_dates=True)
+        # An open file, never a path: polars would expand `[`, `*` and `?` in a path as a glob.
+        with path.open("rb") as handle:
+            if kind == "parquet":
+                frame = pl.read_parquet(handle)
+            else:
+                frame = pl.read_csv(handle, try_parse_dates=True)
     except Exception as exc:  # polars raises several types for unreadable files
         raise DatasetError(f"cannot read '{path}' as {kind} ({type(exc).__name__}: {exc})") from None
     columns = {c.lower().strip(): c for c in frame.columns}

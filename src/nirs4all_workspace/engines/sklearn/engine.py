@@ -26,6 +26,7 @@ from .config import build_pipeline, expand, untrusted_classes
 from .datasets import SpectraDataset, load_dataset
 from .demo import classification_config, demo_config, make_demo_dataset
 from .metrics import score
+from .sized_grid import fit_default_grid
 
 SEED = 42
 DEFAULT_SPLITS = 5
@@ -93,6 +94,14 @@ class SklearnEngine:
     def default_config(self, task: str = "regression") -> dict[str, Any]:
         """The built-in grid for ``task``: preprocessings x PLS/Ridge, or x classifiers."""
         return classification_config() if task == "classification" else demo_config()
+
+    def default_config_for(self, dataset: SpectraDataset) -> dict[str, Any]:
+        """The built-in grid for ``dataset``: fewer folds and PLS components when the data is small.
+
+        Unchanged for data the grid fits (the demo's). Raises DatasetError when
+        cross-validation is impossible (a class with one sample).
+        """
+        return fit_default_grid(self.default_config(dataset.task), dataset)
 
     def default_metric(self, task: str) -> tuple[str, str]:
         """The score that decides the best pipeline: rmse (lower) or accuracy (higher)."""

@@ -7,6 +7,10 @@ comma are detected from the first two lines.
 
 from __future__ import annotations
 
+import codecs
+import csv
+import io
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,9 +44,11 @@ def read_table(path: Path, header: bool | None = True) -> Table:
     ``header=None`` guesses: the first line is a header unless all its fields are numbers.
     """
     suffix = path.suffix.lower()
+    check_regular_file(path)
     if suffix in PARQUET_SUFFIXES:
         try:
-            with path.open("rb") as handle:  # a handle, not a path: polars would expand [..], * and ?
+            # An open file, never a path: polars would expand `[`, `*` and `?` in a path as a glob.
+            with path.open("rb") as handle:
                 frame = pl.read_parquet(handle)
         except Exception as exc:
             raise DatasetError(
@@ -54,7 +60,8 @@ def read_table(path: Path, header: bool | None = True) -> Table:
             f"dataset '{path}' has an unknown extension {suffix!r}; use .csv or .parquet, "
             "or a folder with Xcal.csv and Ycal.csv"
         )
-    with path.open(encoding="utf-8-sig", errors="replace") as handle:
+    data = csv_bytes(path)
+    with io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", errors="replace") as handle:
         first, second = handle.readline(), handle.readline()
     if not first.strip():
         raise DatasetError(f"'{path}' is empty or starts with a blank line; expected a header row")
@@ -66,25 +73,87 @@ def read_table(path: Path, header: bool | None = True) -> Table:
     if header is None:
         header = not all(_is_number(field, decimal_comma) for field in first.strip().split(separator))
     try:
-        with path.open("rb") as handle:  # a handle, not a path: polars would expand [..], * and ?
-            frame = pl.read_csv(
-                handle,
-                separator=separator,
-                has_header=header,
-                infer_schema=False,
-                null_values=NA_VALUES,
-                encoding="utf8-lossy",
-            )
+        frame = pl.read_csv(
+            io.BytesIO(data),  # bytes, never a path: polars would expand `[`, `*` and `?` as a glob
+            separator=separator,
+            has_header=header,
+            infer_schema=False,
+            null_values=NA_VALUES,
+            encoding="utf8-lossy",
+        )
     except Exception as exc:
         raise DatasetError(
             f"cannot parse '{path}' as CSV with separator {separator!r} ({_first_line(exc)}); "
             "check that every line has the same number of fields"
         ) from None
+    if header:
+        check_unique_columns(first, separator, path)
     # A separator at the end of every line leaves an empty, unnamed column: drop it.
     empty = [name for name in frame.columns if not name.strip() and frame[name].null_count() == len(frame)]
     frame = frame.drop(empty)
     offset = 2 if header else 1
     return Table(frame, lambda i: f"line {i + offset}", decimal_comma, header)
+
+
+def check_regular_file(path: Path) -> None:
+    """DatasetError unless ``path`` is a regular file: a FIFO or a device would block or never end."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        raise DatasetError(f"cannot read dataset '{path}' ({exc.strerror}); check the path") from None
+    if not stat.S_ISREG(mode):
+        raise DatasetError(
+            f"dataset '{path}' is not a regular file (a FIFO, socket or device); "
+            "give a CSV or Parquet file, or a folder holding Xcal.csv and Ycal.csv"
+        )
+
+
+# UTF-32 first: its little-endian mark begins with UTF-16's.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def csv_bytes(path: Path) -> bytes:
+    """The CSV's bytes as UTF-8: UTF-16/32 with a byte-order mark is decoded, a UTF-8 mark dropped.
+
+    Raises DatasetError for wide text without a byte-order mark (NUL bytes), which
+    would otherwise be read as garbage column names.
+    """
+    raw = path.read_bytes()
+    for bom, codec in _BOMS:
+        if raw.startswith(bom):
+            try:
+                return raw.decode(codec).encode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise DatasetError(
+                    f"'{path}' starts with a {codec.upper()} byte-order mark but cannot be decoded "
+                    f"({exc.reason} at byte {exc.start}); save it as UTF-8 CSV"
+                ) from None
+    if raw.startswith(codecs.BOM_UTF8):
+        return raw[len(codecs.BOM_UTF8) :]
+    if b"\x00" in raw[:4096]:
+        raise DatasetError(
+            f"'{path}' holds NUL bytes: it looks like UTF-16 or UTF-32 text without a byte-order mark, "
+            "or a binary file; save it as UTF-8 CSV"
+        )
+    return raw
+
+
+def check_unique_columns(header_line: str, separator: str, path: Path) -> None:
+    """DatasetError when a header names a column twice (polars would rename it silently)."""
+    names = next(csv.reader([header_line.rstrip("\r\n")], delimiter=separator), [])
+    seen: set[str] = set()
+    for name in names:
+        if name.strip() and name in seen:
+            raise DatasetError(
+                f"'{path}' has a column named {name!r} more than once; "
+                "rename or remove the duplicates so each column has one meaning"
+            )
+        seen.add(name)
 
 
 def _is_number(text: str, decimal_comma: bool = False) -> bool:
@@ -147,6 +216,11 @@ def numeric_matrix(frame: pl.DataFrame, table: Table, label: str) -> np.ndarray:
 def parse_target(column: pl.Series, task: str | None, table: Table, label: str) -> tuple[np.ndarray, str]:
     """The target as float64 (regression) or str labels (classification), and the task."""
     name = column.name
+    if column.dtype.is_nested():
+        raise DatasetError(
+            f"dataset {label}: target {name!r} has type {column.dtype}; "
+            "a target must be one number or label per row: flatten that column"
+        )
     expr = _as_float(name, column.dtype, table.decimal_comma)
     if expr is None:
         numbers = pl.Series(name, [None] * len(column), dtype=pl.Float64)
