@@ -22,6 +22,7 @@ from .workspace.artifacts import SerializedArtifact, serialize
 from .workspace.best import BestResult
 from .workspace.dataset_info import record_dataset
 from .workspace.layout import validate_name
+from .workspace.locking import FileLock
 from .workspace.saver import SavedPipeline
 from .workspace.sessions import SessionSummary
 from .workspace.summaries import SummaryOutcome, refresh_summary
@@ -133,8 +134,8 @@ class _CatalogBatch:
             self.flush()
 
     def flush(self) -> None:
-        if self.meta:
-            self.workspace.predictions.append(self.meta, self.data)
+        if self.meta:  # append_new: a restore or a rebuild may have indexed these folders already
+            self.workspace.predictions.append_new(self.meta, self.data)
         self.meta, self.data, self.pipelines, self.since = [], [], 0, time.monotonic()
 
 
@@ -202,6 +203,9 @@ def run_experiment(
     report = ExperimentReport(dataset_name, session, metric_name, direction, partition, summary)
     batch = _CatalogBatch(workspace)
     start = time.perf_counter()
+    # A lease on the dataset: 'workspace verify --repair' waits for it before touching folders.
+    lease = FileLock(workspace.layout.writers_lock(dataset_name), timeout=3600.0, shared=True)
+    lease.acquire()
     try:
         results = _results(engine, specs, dataset, n_jobs, backend)
         for done, (spec, (result, artifacts)) in enumerate(results, 1):
@@ -238,6 +242,7 @@ def run_experiment(
                 "score": report.best.score,
             }
         workspace.sessions.finish(dataset_name, summary)
+        lease.release()
     if len(workspace.predictions.fragment_ids()) >= AUTO_COMPACT_FRAGMENTS:
         workspace.predictions.compact()
     report.engine_summary = refresh_summary(workspace, engine, dataset_name, dataset)

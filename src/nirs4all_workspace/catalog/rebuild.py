@@ -141,7 +141,7 @@ def reindex(workspace: Workspace, pipelines: Iterable[tuple[str, str]]) -> int:
         meta += m
         data += d
         count += 1
-    workspace.predictions.append(meta, data)
+    workspace.predictions.append_new(meta, data)  # a run may have appended some meanwhile
     return count
 
 

@@ -29,6 +29,7 @@ nirs4all process writes to the workspace: a run in progress looks incomplete.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -98,13 +99,21 @@ class VerifyReport:
 
 def verify(workspace: Workspace, repair: bool = False) -> VerifyReport:
     """Check every rule; with ``repair``, fix what can be fixed and check again."""
-    found = Checker(workspace).run()
-    if not repair or not found.problems:
+    if not repair:
+        found = Checker(workspace).run()
         return VerifyReport(found.problems, list(found.problems), found.counts)
-    from .repair import repair_problems
+    with contextlib.ExitStack() as quiet:
+        # Runs hold a shared lease on their dataset: wait for them, so that a pipeline
+        # being written is never taken for an interrupted one.
+        for dataset in workspace.datasets():
+            quiet.enter_context(FileLock(workspace.layout.writers_lock(dataset), timeout=3600.0))
+        found = Checker(workspace).run()
+        if not found.problems:
+            return VerifyReport(found.problems, list(found.problems), found.counts)
+        from .repair import repair_problems
 
-    repair_problems(workspace, found)
-    again = Checker(workspace).run()
+        repair_problems(workspace, found)
+        again = Checker(workspace).run()
     return VerifyReport(found.problems, again.problems, again.counts, repaired=True)
 
 
