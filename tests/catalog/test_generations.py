@@ -35,11 +35,24 @@ def _rows(start: int) -> tuple[list[dict], list[dict]]:
     for i in range(start, start + ROWS):
         pid = f"p{i:07d}"
         meta.append(
-            {"prediction_id": pid, "pipeline_id": f"q{i // ROWS}", "dataset": f"d{i % 3}",
-             "partition": "val", "status": "completed", "rmse": float(i)}
+            {
+                "prediction_id": pid,
+                "pipeline_id": f"q{i // ROWS}",
+                "dataset": f"d{i % 3}",
+                "partition": "val",
+                "status": "completed",
+                "rmse": float(i),
+            }
         )
-        data.append({"prediction_id": pid, "partition": "val", "y_true": [1.0, 2.0],
-                     "y_pred": [1.0, 2.5], "sample_indices": [0, 1]})
+        data.append(
+            {
+                "prediction_id": pid,
+                "partition": "val",
+                "y_true": [1.0, 2.0],
+                "y_pred": [1.0, 2.5],
+                "sample_indices": [0, 1],
+            }
+        )
     return meta, data
 
 
@@ -86,9 +99,19 @@ def _cli_reads(root: Path, started, committed) -> tuple[int, list[str], list[tup
     for _ in range(CLI_READS):
         low = committed.value
         proc = subprocess.run(
-            [str(Path(sys.executable).with_name("nirs4all")), "catalog", "query", SQL, "--json",
-             "--workspace", str(root)],
-            capture_output=True, text=True, timeout=60, check=False,
+            [
+                str(Path(sys.executable).with_name("nirs4all")),
+                "catalog",
+                "query",
+                SQL,
+                "--json",
+                "--workspace",
+                str(root),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
         )
         high = started.value
         if proc.returncode != 0:

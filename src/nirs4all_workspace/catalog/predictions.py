@@ -302,19 +302,22 @@ class Predictions:
         return self.collect(query).unique("prediction_id", keep="first", maintain_order=True)
 
     def query(self, sql: str) -> pl.DataFrame:
-        """Run polars SQL over the meta rows, registered as table ``predictions``.
+        """Run polars SQL over one generation of the catalog: tables ``predictions`` (one
+        row per pipeline and partition) and ``folds`` (one row per fold); see :mod:`.query`.
 
-        Any error of polars while parsing or running the query is the query's
-        fault (the files were read by then): InputError with its first line.
+        Table functions (``read_csv(...)``), URLs and any error of polars while parsing
+        or running the query are the query's fault: InputError with its first line.
         """
-        context = pl.SQLContext(predictions=self.scan(), eager=False)
+        from .query import run_query
+
+        meta = self.scan()
         try:
-            return context.execute(sql).collect()
+            return run_query(meta, sql)
         except (pl.exceptions.PolarsError, ValueError, TypeError) as exc:
             if isinstance(exc, pl.exceptions.ComputeError) and "parquet" in str(exc).lower():
                 raise IntegrityError(
                     f"the catalog in {self.layout.catalog_dir} could not be read ({exc}); "
-                    "run 'nirs4all workspace verify' or 'nirs4all catalog rebuild'"
+                    "run 'nirs4all workspace verify --repair'"
                 ) from None
             raise InputError(f"bad SQL query: {str(exc).splitlines()[0]}") from None
 
