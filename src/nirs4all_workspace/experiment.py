@@ -52,6 +52,7 @@ class ExperimentReport:
     best: BestResult | None = None
     outputs: RunOutputs | None = None  # plots and session report drawn at the end
     engine_summary: SummaryOutcome | None = None  # files of the engine's summarize() (e.g. _analytics/)
+    restored: int = 0  # finished pipelines of an interrupted run whose catalog rows were restored first
 
 
 def default_session_name() -> str:
@@ -172,6 +173,7 @@ def run_experiment(
     ``backend`` names the joblib backend that executes the pipelines (``loky``,
     or ``dask``/``ray`` inside their client); the calling process still writes.
     """
+    from .catalog.restore import restore_unlisted
     from .library.exports import refresh_exports
     from .reports.run_outputs import check_plots, write_run_outputs
 
@@ -207,6 +209,8 @@ def run_experiment(
     lease = FileLock(workspace.layout.writers_lock(dataset_name), timeout=3600.0, shared=True)
     lease.acquire()
     try:
+        # A run killed between two catalog batches left finished pipelines without rows.
+        report.restored = restore_unlisted(workspace, dataset_name)
         results = _results(engine, specs, dataset, n_jobs, backend)
         for done, (spec, (result, artifacts)) in enumerate(results, 1):
             saved = workspace.saver.save(

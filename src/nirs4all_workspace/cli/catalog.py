@@ -8,7 +8,7 @@ import typer
 
 from .options import DryRunOption, JsonOption, WorkspaceOption, YesOption
 from .prompts import confirm_or_refuse
-from .render import console, print_json, rows_json, table
+from .render import console, error_console, print_json, rows_json, table
 
 app = typer.Typer(
     help="Query the catalog of predictions (Parquet, survives deleted runs).", no_args_is_help=True
@@ -57,16 +57,28 @@ def best_prediction(
     workspace: WorkspaceOption = None,
 ) -> None:
     """The best completed pipeline of a dataset according to the catalog."""
+    from ..catalog.restore import unlisted_pipelines
     from ..errors import PipelineNotFound
     from ..workspace.workspace import Workspace
 
     ws = Workspace.open(workspace, create=False)
     chosen = metric or ws.predictions.default_metric(dataset)
     row = ws.predictions.best(dataset, metric=chosen, partition=partition)
+    unlisted = len(unlisted_pipelines(ws, dataset))
+    if unlisted:
+        error_console().print(
+            f"[yellow]warning:[/] {unlisted} finished pipelines of {dataset!r} are not in the catalog yet "
+            "(a run under way, or one interrupted: the next run on it or 'nirs4all workspace verify "
+            "--repair' adds them)",
+            soft_wrap=True,
+        )
     if row is None:
         raise PipelineNotFound(f"the catalog has no completed prediction for dataset {dataset!r}")
     if json_output:
-        print_json({"metric": chosen, "partition": partition, "score": row[chosen], **rows_json([row])[0]})
+        print_json(
+            {"metric": chosen, "partition": partition, "score": row[chosen], "unlisted_pipelines": unlisted}
+            | rows_json([row])[0]
+        )
         return
     out = console()
     rows = [
