@@ -23,7 +23,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -120,6 +121,20 @@ def open_generation(layout: WorkspaceLayout, kind: str) -> Opened:
     )
 
 
+@contextlib.contextmanager
+def os_errors(target: Path) -> Iterator[None]:
+    """Turn a polars write failure of the file system (disk full, permissions) into the OSError
+    it is, naming ``target``: one line for the user, never a damaged catalog."""
+    try:
+        yield
+    except pl.exceptions.PolarsError as exc:
+        code = re.search(r"\(os error (\d+)\)", str(exc))
+        if code is None:
+            raise
+        number = int(code.group(1))
+        raise OSError(number, os.strerror(number), str(target)) from None
+
+
 def replace_main(
     layout: WorkspaceLayout, kind: str, write: Callable[[Path, dict[str, str]], None], covered: set[str]
 ) -> None:
@@ -127,7 +142,9 @@ def replace_main(
     file (with ``metadata`` as its Parquet key-value metadata), renamed over the old one.
     ``covered`` are the fragments it holds; call under the catalog lock."""
     metadata = {COMPACTED_KEY: json.dumps(sorted(covered))}
-    atomic_write_with(main_path(layout, kind), lambda p: write(p, metadata))
+    target = main_path(layout, kind)
+    with os_errors(target):
+        atomic_write_with(target, lambda p: write(p, metadata))
 
 
 def remove_fragments(layout: WorkspaceLayout, fragments: set[str]) -> int:

@@ -38,6 +38,7 @@ from .generation import (
     compacted_in,
     listed_fragments,
     open_generation,
+    os_errors,
     remove_fragments,
     replace_main,
 )
@@ -111,12 +112,13 @@ class Predictions:
         fragment_id = new_id()
         data = _data_frame(data_rows)
         meta = _meta_frame(meta_rows)
-        atomic_write_with(
-            fragments / f"{fragment_id}{DATA_SUFFIX}", lambda p: data.write_parquet(p, statistics=False)
-        )
-        atomic_write_with(
-            fragments / f"{fragment_id}{META_SUFFIX}", lambda p: meta.write_parquet(p, statistics=False)
-        )
+        with os_errors(fragments):
+            atomic_write_with(
+                fragments / f"{fragment_id}{DATA_SUFFIX}", lambda p: data.write_parquet(p, statistics=False)
+            )
+            atomic_write_with(
+                fragments / f"{fragment_id}{META_SUFFIX}", lambda p: meta.write_parquet(p, statistics=False)
+            )
         return fragment_id
 
     def append_new(self, meta_rows: Sequence[dict[str, Any]], data_rows: Sequence[dict[str, Any]]) -> str:
@@ -199,7 +201,7 @@ class Predictions:
         except (pl.exceptions.ComputeError, OSError) as exc:
             raise IntegrityError(
                 f"the catalog in {self.layout.catalog_dir} could not be read ({exc}); "
-                "run 'nirs4all workspace verify' or 'nirs4all catalog rebuild'"
+                "run 'nirs4all workspace verify --repair'"
             ) from None
 
     def count(self) -> int:

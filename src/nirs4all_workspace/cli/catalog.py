@@ -166,10 +166,13 @@ def rebuild(
 
     ws = Workspace.open(workspace, create=False)
     plan = rebuild_catalog(ws, dry_run=True)
+    for problem in plan.unrecovered:  # before anything is replaced
+        error_console().print(f"[yellow]cannot recover:[/] {problem}", soft_wrap=True)
     if not dry_run:
         confirm_or_refuse(
             f"Rebuild the catalog from {plan.from_folders} pipeline folders and {plan.from_archives} "
-            f"archived pipelines ({plan.dropped or 0} rows of deleted, unarchived pipelines dropped)?",
+            f"archived pipelines, keeping {plan.kept} rows of pipelines no longer on disk"
+            f"{f' ({len(plan.unrecovered)} problems above)' if plan.unrecovered else ''}?",
             yes,
         )
     report = plan if dry_run else rebuild_catalog(ws)
@@ -179,7 +182,8 @@ def rebuild(
     verb = "would rebuild" if dry_run else "rebuilt"
     console().print(
         f"{verb} {report.rows} rows from {report.from_folders} pipeline folders and "
-        f"{report.from_archives} archived pipelines; {report.dropped or 0} rows dropped"
+        f"{report.from_archives} archived pipelines, {report.kept} rows kept of pipelines no longer "
+        f"on disk; {report.dropped or 0} rows dropped"
     )
     for problem in report.skipped[:10]:
         console().print(f"[yellow]skipped[/] {problem}")
