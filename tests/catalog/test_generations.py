@@ -145,6 +145,7 @@ def test_readers_see_one_generation_while_a_run_appends_and_compacts(tmp_path):
     assert result["n_errors"] == 0 and not cli_errors, (result["errors"], cli_errors)
     assert result["n_bad"] == 0 and not cli_bad, (result["bad"], cli_bad)
     assert result["reads"] + cli_reads >= READS
+    print(f"reads: {result['reads']} in process + {cli_reads} CLI; rows written: {committed.value}")
     assert committed.value > 20 * ROWS  # the writer did write while the readers read
     final = Predictions(Workspace(root).layout)
     assert final.count() == committed.value
