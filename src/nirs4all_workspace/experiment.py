@@ -26,6 +26,7 @@ from .workspace.best import BestResult
 from .workspace.case_names import refuse_case_twin
 from .workspace.dataset_info import record_dataset
 from .workspace.layout import validate_name
+from .workspace.locking import FileLock
 from .workspace.saver import SavedPipeline
 from .workspace.sessions import SessionSummary
 
@@ -53,6 +54,7 @@ class ExperimentReport:
     best: BestResult | None = None
     outputs: RunOutputs | None = None  # plots and session report drawn at the end
     engine_summary: SummaryOutcome | None = None  # files of the engine's summarize() (e.g. _analytics/)
+    restored: int = 0  # finished pipelines of an interrupted run whose catalog rows were restored first
 
 
 def default_session_name() -> str:
@@ -136,8 +138,8 @@ class _CatalogBatch:
             self.flush()
 
     def flush(self) -> None:
-        if self.meta:
-            self.workspace.predictions.append(self.meta, self.data)
+        if self.meta:  # append_new: a restore or a rebuild may have indexed these folders already
+            self.workspace.predictions.append_new(self.meta, self.data)
         self.meta, self.data, self.pipelines, self.since = [], [], 0, time.monotonic()
 
 
@@ -190,6 +192,7 @@ def run_experiment(
     or ``dask``/``ray`` inside their client); the calling process still writes.
     """
     from .library.exports import refresh_exports
+    from .maintenance.unlisted import restore_unlisted
     from .reports.run_outputs import check_plots, write_run_outputs
 
     session = check_run_options(session, n_jobs)
@@ -222,7 +225,12 @@ def run_experiment(
     report = ExperimentReport(dataset_name, session, metric_name, direction, partition, summary)
     batch = _CatalogBatch(workspace)
     start = time.perf_counter()
+    # A lease on the dataset: 'workspace verify --repair' waits for it before touching folders.
+    lease = FileLock(workspace.layout.writers_lock(dataset_name), timeout=3600.0, shared=True)
+    lease.acquire()
     try:
+        # A run killed between two catalog batches left finished pipelines without rows.
+        report.restored = restore_unlisted(workspace, dataset_name)
         results = _results(engine, specs, dataset, n_jobs, backend)
         for done, (spec, (result, artifacts)) in enumerate(results, 1):
             saved = workspace.saver.save(
@@ -259,6 +267,7 @@ def run_experiment(
             }
         workspace.sessions.finish(dataset_name, summary)
         workspace.manifests.leases.release(dataset_name)  # every pipeline.json is written
+        lease.release()
     if len(workspace.predictions.fragment_ids()) >= AUTO_COMPACT_FRAGMENTS:
         workspace.predictions.compact()
     report.engine_summary = refresh_summary(workspace, engine, dataset_name, dataset)

@@ -46,6 +46,7 @@ def test_arrays_are_loaded_for_the_ids_asked_for(filled):
 def test_sql_counts_every_row_and_bad_sql_is_an_input_error(filled):
     assert (
         filled.predictions.query("SELECT count(*) AS n FROM predictions")["n"][0]
+        + filled.predictions.query("SELECT count(*) AS n FROM folds")["n"][0]
         == filled.predictions.count()
     )
     with pytest.raises(InputError, match="bad SQL"):

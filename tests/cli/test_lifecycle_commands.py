@@ -28,7 +28,8 @@ def _pipelines(root):
 
 
 def _count(cli):
-    return cli.json("catalog", "query", "SELECT count(*) AS n FROM predictions")[0]["n"]
+    tables = ("predictions", "folds")  # every row: per pipeline and partition, and per fold
+    return sum(cli.json("catalog", "query", f"SELECT count(*) AS n FROM {t}")[0]["n"] for t in tables)
 
 
 def test_delete_dry_run_changes_nothing(sessions, cli):

@@ -1,6 +1,8 @@
 import numpy as np
+import polars as pl
 import pytest
 
+from nirs4all_workspace.catalog import generation as generation_module
 from nirs4all_workspace.catalog.records import fill_catalog_rows
 from nirs4all_workspace.engines.base import PipelineResult, PipelineSpec, PredictionBlock
 from nirs4all_workspace.maintenance import rebuild as rebuild_module
@@ -39,11 +41,28 @@ def test_rows_of_deleted_pipelines_come_back_from_the_archives(filled):
     dry = rebuild_catalog(filled, dry_run=True)
     assert filled.predictions.count() == count  # a dry run writes nothing
     assert (dry.from_folders, dry.from_archives) == (0, 11)
-    assert dry.dropped == count - dry.rows > 0  # session a, but for 0005, had no archive
+    # session a, but for 0005, had no archive: its rows are kept from the old catalog
+    assert dry.kept > 0 and dry.dropped == 0 and dry.unrecovered == [] and dry.rows == count
     report = rebuild_catalog(filled)
     frame = filled.predictions.frame(fold=None)
-    assert sorted(set(frame["pipeline_number"])) == [5, *range(11, 21)]
-    assert frame["archived"].all()
+    assert sorted(set(frame["pipeline_number"])) == list(range(1, 21))
+    assert frame.filter(pl.col("pipeline_number").is_in([5, *range(11, 21)]))["archived"].all()
+    assert not frame.filter(~pl.col("pipeline_number").is_in([5, *range(11, 21)]))["archived"].any()
+    assert filled.predictions.count() == report.rows == count
+    kept_ids = frame.filter(pl.col("pipeline_number") == 1)["prediction_id"].to_list()
+    assert filled.predictions.arrays(kept_ids).height == len(kept_ids)  # with their arrays
+
+
+def test_a_rebuild_says_what_it_could_not_recover_before_replacing_anything(filled):
+    delete_pipelines(filled, plan_deletion(filled, "fake", session="b"))
+    fragments = filled.layout.catalog_fragments_dir
+    damaged = sorted(fragments.glob("*.meta.parquet"))[0]
+    damaged.write_bytes(b"PAR1 not really")
+    dry = rebuild_catalog(filled, dry_run=True)
+    assert any(filled.layout.relative(damaged) in line for line in dry.unrecovered)
+    assert damaged.read_bytes() == b"PAR1 not really"  # nothing replaced by the dry run
+    report = rebuild_catalog(filled)
+    assert report.unrecovered == dry.unrecovered
     assert filled.predictions.count() == report.rows
 
 
@@ -51,23 +70,23 @@ def test_a_crash_inside_a_rebuild_never_leaves_rows_without_arrays(filled, monke
     count = filled.predictions.count()
     delete_pipelines(filled, plan_deletion(filled, "fake", session="a"), force=True)
     calls = []
-    real = rebuild_module.atomic_write_with
+    real = generation_module.atomic_write_with
 
     def write_then_die(target, writer):
         calls.append(target.name)
-        if len(calls) == 3:
-            raise KeyboardInterrupt  # killed before the last file
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # killed between the arrays and the meta file
         real(target, writer)
 
-    monkeypatch.setattr(rebuild_module, "atomic_write_with", write_then_die)
+    monkeypatch.setattr(generation_module, "atomic_write_with", write_then_die)
     with pytest.raises(KeyboardInterrupt):
         rebuild_catalog(filled)
-    assert calls[:2] == ["predictions_data.parquet", "predictions_meta.parquet"]
+    assert calls == ["predictions_data.parquet", "predictions_meta.parquet"]
     ids = filled.predictions.frame(fold=None)["prediction_id"]
     assert filled.predictions.arrays(ids).height == ids.len()
     monkeypatch.undo()
     rebuild_catalog(filled)
-    assert filled.predictions.count() == count // 2  # session a was deleted without an archive
+    assert filled.predictions.count() == count  # session a's rows are kept from the old catalog
 
 
 def test_classification_labels_survive_the_files():

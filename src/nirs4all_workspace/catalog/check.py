@@ -15,7 +15,9 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
+from ..errors import IntegrityError
 from ..workspace.layout import WorkspaceLayout
+from .generation import close_all, open_generation
 from .predictions import COMPACTED_KEY, DATA_SUFFIX, META_SUFFIX
 
 Report = Callable[..., None]
@@ -32,12 +34,13 @@ class CatalogState:
     rows: int = 0
 
 
-def _read(path: Path, columns: list[str], main: bool, add: Report) -> Any:
+def _read(source: Any, columns: list[str], main: bool, add: Report, path: Path | None = None) -> Any:
     """The ``columns`` of a catalog file (a fragment, small, is read whole); None if unreadable."""
     try:
-        return pq.read_table(path, columns=columns) if main else pq.read_table(path).select(columns)
+        return pq.read_table(source, columns=columns) if main else pq.read_table(source).select(columns)
     except Exception as exc:  # pyarrow raises many types for a damaged file
-        add("corrupt-parquet", path, f"cannot be read ({type(exc).__name__}); moved aside by --repair", True)
+        where = path or source
+        add("corrupt-parquet", where, f"cannot be read ({type(exc).__name__}); moved aside by --repair", True)
         return None
 
 
@@ -57,6 +60,22 @@ def _visible_tables(
         (layout.catalog_meta, META_SUFFIX) if kind == "meta" else (layout.catalog_data, DATA_SUFFIX)
     )
     columns = _META_COLUMNS if kind == "meta" else ["prediction_id"]
+    try:
+        opened = open_generation(layout, kind)  # one generation, as readers see it
+    except IntegrityError:
+        opened = None  # an unreadable main file: reported below
+    if opened is not None:
+        tables, main_ok = [], True
+        try:
+            for path, handle in opened:
+                state.files += 1
+                table = _read(handle, columns, path == main, add, path)
+                main_ok = main_ok and (table is not None or path != main)
+                if table is not None:
+                    tables.append(table)
+        finally:
+            close_all(opened)
+        return tables, main_ok
     tables, done, main_ok = [], set(), True
     if main.exists():
         state.files += 1

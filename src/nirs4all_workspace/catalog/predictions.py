@@ -9,13 +9,13 @@ either file: each append writes one fragment pair under ``catalog/_fragments/``
 
 A crash during compaction cannot duplicate rows: the new meta file records the
 fragments it folded in (Parquet key-value metadata ``nirs4all.compacted``),
-and readers skip those until they are deleted.
+and readers skip those until they are deleted. Each query reads one generation
+of the files through open handles (:mod:`.generation`), so compaction, rebuild
+and repair never show a reader a row twice or a half-replaced file.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,12 +31,23 @@ from ..workspace.layout import WorkspaceLayout
 from ..workspace.locking import FileLock
 from ..workspace.schema import parquet_metadata
 from .archive_registry import with_archive_flags
+from .generation import (
+    COMPACTED_KEY,
+    DATA_SUFFIX,
+    META_SUFFIX,
+    close_all,
+    compacted_in,
+    listed_fragments,
+    open_generation,
+    os_errors,
+    remove_fragments,
+    replace_main,
+)
 from .schema import DATA_SCHEMA, META_SCHEMA, metric_columns
 
-COMPACTED_KEY = "nirs4all.compacted"
+__all__ = ["COMPACTED_KEY", "DATA_SUFFIX", "META_SUFFIX", "CompactionReport", "Predictions"]
+
 SORTED_KEY = "nirs4all.sorted_by"
-META_SUFFIX = ".meta.parquet"
-DATA_SUFFIX = ".data.parquet"
 DATA_ROW_GROUP = 512
 DEFAULT_METRICS = {"regression": "rmse", "classification": "accuracy", "trading": "sharpe"}
 META_ROW_GROUP = 32_768
@@ -102,15 +113,35 @@ class Predictions:
         fragment_id = new_id()
         data = _data_frame(data_rows)
         meta = _meta_frame(meta_rows)
-        atomic_write_with(
-            fragments / f"{fragment_id}{DATA_SUFFIX}",
-            lambda p: data.write_parquet(p, statistics=False, metadata=parquet_metadata()),
-        )
-        atomic_write_with(
-            fragments / f"{fragment_id}{META_SUFFIX}",
-            lambda p: meta.write_parquet(p, statistics=False, metadata=parquet_metadata()),
-        )
+        with os_errors(fragments):
+            atomic_write_with(
+                fragments / f"{fragment_id}{DATA_SUFFIX}",
+                lambda p: data.write_parquet(p, statistics=False, metadata=parquet_metadata()),
+            )
+            atomic_write_with(
+                fragments / f"{fragment_id}{META_SUFFIX}",
+                lambda p: meta.write_parquet(p, statistics=False, metadata=parquet_metadata()),
+            )
         return fragment_id
+
+    def append_new(self, meta_rows: Sequence[dict[str, Any]], data_rows: Sequence[dict[str, Any]]) -> str:
+        """Append only the rows whose prediction id the catalog does not hold yet.
+
+        Under the catalog lock, so that a rebuild, a repair or another process
+        restoring the same pipelines never leaves a prediction id twice. Waits
+        for a long compaction or rebuild rather than failing a run at its end.
+        """
+        if not meta_rows:
+            return ""
+        ids = [row["prediction_id"] for row in meta_rows]
+        datasets = sorted({row["dataset"] for row in meta_rows})
+        with FileLock(self.layout.catalog_lock, timeout=3600.0):
+            held = self.scan().filter(pl.col("dataset").is_in(datasets) & pl.col("prediction_id").is_in(ids))
+            present = set(self.collect(held.select("prediction_id"))["prediction_id"].to_list())
+            if present:
+                meta_rows = [r for r in meta_rows if r["prediction_id"] not in present]
+                data_rows = [r for r in data_rows if r["prediction_id"] not in present]
+            return self.append(meta_rows, data_rows)
 
     # -- fragments ---------------------------------------------------------
     def _main(self, kind: str) -> Path:
@@ -119,59 +150,52 @@ class Predictions:
     def _compacted_ids(self, kind: str) -> set[str]:
         """Fragments already folded into the main ``kind`` file (its Parquet metadata)."""
         path = self._main(kind)
-        if not path.exists():
-            return set()
         try:
-            metadata = pl.read_parquet_metadata(path)
-        except Exception as exc:
-            raise IntegrityError(
-                f"catalog file {path} is corrupt ({exc}); run 'nirs4all catalog rebuild'"
-            ) from None
-        raw = metadata.get(COMPACTED_KEY)
-        return set(json.loads(raw)) if raw else set()
+            with path.open("rb") as handle:
+                return compacted_in(handle)
+        except FileNotFoundError:
+            return set()
 
     def fragment_ids(self, kind: str = "meta", include_compacted: bool = False) -> list[str]:
         """Ids of the ``kind`` fragments that readers include (time-ordered)."""
-        folder = self.layout.catalog_fragments_dir
-        if not folder.is_dir():
-            return []
-        suffix = _SUFFIX[kind]
-        ids = sorted(p.name[: -len(suffix)] for p in folder.glob(f"*{suffix}"))
+        ids = listed_fragments(self.layout, kind)
         if include_compacted:
             return ids
         done = self._compacted_ids(kind)
         return [i for i in ids if i not in done]
 
-    def _paths(self, kind: str) -> list[Path]:
-        main = self._main(kind)
-        paths = [main] if main.exists() else []
-        folder = self.layout.catalog_fragments_dir
-        paths += [folder / f"{i}{_SUFFIX[kind]}" for i in self.fragment_ids(kind)]
-        return paths
+    def _scans(self, kind: str) -> list[pl.LazyFrame]:
+        """One generation of ``kind`` (see :mod:`.generation`), as lazy frames over open files."""
+        opened = open_generation(self.layout, kind)
+        frames = []
+        try:
+            for path, handle in opened:
+                try:
+                    frames.append(pl.scan_parquet(handle))  # polars keeps its own handle
+                except Exception as exc:  # polars raises several types for a bad footer
+                    raise IntegrityError(
+                        f"catalog file {path} is corrupt ({type(exc).__name__}); "
+                        "run 'nirs4all workspace verify --repair'"
+                    ) from None
+        finally:
+            close_all(opened)
+        return frames
 
     # -- reading -----------------------------------------------------------
     def scan(self) -> pl.LazyFrame:
-        """Lazy view of every meta row (main file + fragments)."""
-        paths = self._paths("meta")
-        if not paths:
+        """Lazy view of every meta row of one generation (main file + live fragments)."""
+        frames = self._scans("meta")
+        if not frames:
             return pl.LazyFrame(schema=META_SCHEMA)
-        frames = []
-        for path in paths:
-            try:
-                frames.append(pl.scan_parquet(path))
-            except Exception as exc:  # polars raises several types for a bad footer
-                raise IntegrityError(
-                    f"catalog file {path} is corrupt ({type(exc).__name__}); run 'nirs4all catalog rebuild'"
-                ) from None
         frame = frames[0] if len(frames) == 1 else pl.concat(frames, how="diagonal_relaxed")
         return with_archive_flags(frame, self.layout)  # archiving never rewrites the catalog
 
     def scan_data(self) -> pl.LazyFrame:
-        """Lazy view of every data row (main file + fragments)."""
-        paths = self._paths("data")
-        if not paths:
+        """Lazy view of every data row of one generation (main file + live fragments)."""
+        frames = self._scans("data")
+        if not frames:
             return pl.LazyFrame(schema=DATA_SCHEMA)
-        return pl.concat([pl.scan_parquet(p) for p in paths], how="vertical_relaxed")
+        return pl.concat(frames, how="vertical_relaxed")
 
     def collect(self, frame: pl.LazyFrame) -> pl.DataFrame:
         """Collect a query, turning a corrupt file into a clear IntegrityError."""
@@ -180,7 +204,7 @@ class Predictions:
         except (pl.exceptions.ComputeError, OSError) as exc:
             raise IntegrityError(
                 f"the catalog in {self.layout.catalog_dir} could not be read ({exc}); "
-                "run 'nirs4all workspace verify' or 'nirs4all catalog rebuild'"
+                "run 'nirs4all workspace verify --repair'"
             ) from None
 
     def count(self) -> int:
@@ -283,19 +307,22 @@ class Predictions:
         return self.collect(query).unique("prediction_id", keep="first", maintain_order=True)
 
     def query(self, sql: str) -> pl.DataFrame:
-        """Run polars SQL over the meta rows, registered as table ``predictions``.
+        """Run polars SQL over one generation of the catalog: tables ``predictions`` (one
+        row per pipeline and partition) and ``folds`` (one row per fold); see :mod:`.query`.
 
-        Any error of polars while parsing or running the query is the query's
-        fault (the files were read by then): InputError with its first line.
+        Table functions (``read_csv(...)``), URLs and any error of polars while parsing
+        or running the query are the query's fault: InputError with its first line.
         """
-        context = pl.SQLContext(predictions=self.scan(), eager=False)
+        from .query import run_query
+
+        meta = self.scan()
         try:
-            return context.execute(sql).collect()
+            return run_query(meta, sql)
         except (pl.exceptions.PolarsError, ValueError, TypeError) as exc:
             if isinstance(exc, pl.exceptions.ComputeError) and "parquet" in str(exc).lower():
                 raise IntegrityError(
                     f"the catalog in {self.layout.catalog_dir} could not be read ({exc}); "
-                    "run 'nirs4all workspace verify' or 'nirs4all catalog rebuild'"
+                    "run 'nirs4all workspace verify --repair'"
                 ) from None
             raise InputError(f"bad SQL query: {str(exc).splitlines()[0]}") from None
 
@@ -323,7 +350,7 @@ class Predictions:
         pending = [self.layout.catalog_fragments_dir / f"{i}{DATA_SUFFIX}" for i in self.fragment_ids("data")]
         if len(pending) > DATA_FOLD_MAX_FRAGMENTS:
             return True
-        rows = sum(int(pl.scan_parquet(p).select(pl.len()).collect().item()) for p in pending)
+        rows = sum(int(pl.scan_parquet(p, glob=False).select(pl.len()).collect().item()) for p in pending)
         return rows > 0 and rows >= DATA_FOLD_FRACTION * self._main_rows("data")
 
     def _fold(self, kind: str) -> list[str]:
@@ -335,36 +362,44 @@ class Predictions:
         main = self._main(kind)
         parts = ([main] if main.exists() else []) + [folder / f"{i}{_SUFFIX[kind]}" for i in ids]
         still_there = {i for i in done if (folder / f"{i}{_SUFFIX[kind]}").exists()}
-        metadata = parquet_metadata({COMPACTED_KEY: json.dumps(sorted(still_there | set(ids)))})
+        covered = still_there | set(ids)
         if kind == "data":
             # Arrays: streamed (never all in memory), lz4 (floats hardly compress; lz4 is
             # cheap to write), small row groups so that loading one prediction reads little.
-            data = pl.concat([pl.scan_parquet(p) for p in parts], how="vertical_relaxed")
-            atomic_write_with(
-                main,
-                lambda p: data.sink_parquet(
+            data = pl.concat([pl.scan_parquet(p, glob=False) for p in parts], how="vertical_relaxed")
+            replace_main(
+                self.layout,
+                kind,
+                lambda p, metadata: data.sink_parquet(
                     p, compression="lz4", row_group_size=DATA_ROW_GROUP, metadata=metadata
                 ),
+                covered,
             )
         else:
-            metadata[SORTED_KEY] = "dataset"
             meta = self._sorted_meta(main, [folder / f"{i}{META_SUFFIX}" for i in ids])
-            atomic_write_with(
-                main,
-                lambda p: meta.sink_parquet(
-                    p, compression="lz4", row_group_size=META_ROW_GROUP, metadata=metadata
+            replace_main(
+                self.layout,
+                kind,
+                lambda p, metadata: meta.sink_parquet(
+                    p,
+                    compression="lz4",
+                    row_group_size=META_ROW_GROUP,
+                    metadata={**metadata, SORTED_KEY: "dataset"},
                 ),
+                covered,
             )
         return ids
 
     def _sorted_meta(self, main: Path, fragments: list[Path]) -> pl.LazyFrame:
         """Main meta rows and fragment rows, sorted by dataset (so a query on one dataset
         reads its row groups only). A main file already sorted is merged, not re-sorted."""
-        new = pl.concat([pl.scan_parquet(p) for p in fragments], how="diagonal_relaxed")
+        new = pl.concat([pl.scan_parquet(p, glob=False) for p in fragments], how="diagonal_relaxed")
         if not main.exists():
             return new.sort(["dataset", "prediction_id"])
-        old = pl.scan_parquet(main)
-        if pl.read_parquet_metadata(main).get(SORTED_KEY) != "dataset":
+        old = pl.scan_parquet(main, glob=False)
+        with main.open("rb") as handle:
+            sorted_by = pl.read_parquet_metadata(handle).get(SORTED_KEY)
+        if sorted_by != "dataset":
             return pl.concat([old, new], how="diagonal_relaxed").sort(["dataset", "prediction_id"])
         old_schema, new_schema = old.collect_schema(), new.collect_schema()
         types = {**dict(new_schema), **dict(old_schema)}
@@ -391,7 +426,9 @@ class Predictions:
 
     def _main_rows(self, kind: str) -> int:
         main = self._main(kind)
-        return int(pl.scan_parquet(main).select(pl.len()).collect().item()) if main.exists() else 0
+        if not main.exists():
+            return 0
+        return int(pl.scan_parquet(main, glob=False).select(pl.len()).collect().item())
 
     def compacted_fragment_ids(self) -> list[str]:
         """Fragments folded into both main files: invisible to readers, safe to delete."""
@@ -399,12 +436,4 @@ class Predictions:
 
     def remove_compacted_fragments(self) -> int:
         """Delete fragment pairs folded into both main files; returns how many."""
-        folder = self.layout.catalog_fragments_dir
-        both = self._compacted_ids("meta") & self._compacted_ids("data")
-        removed = 0
-        for fragment in sorted(both):
-            for suffix in (META_SUFFIX, DATA_SUFFIX):
-                with contextlib.suppress(FileNotFoundError):
-                    (folder / f"{fragment}{suffix}").unlink()
-                    removed += suffix == META_SUFFIX
-        return removed
+        return remove_fragments(self.layout, self._compacted_ids("meta") & self._compacted_ids("data"))

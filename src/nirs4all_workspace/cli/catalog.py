@@ -8,7 +8,7 @@ import typer
 
 from .options import DryRunOption, JsonOption, WorkspaceOption, YesOption
 from .prompts import confirm_or_refuse
-from .render import console, print_json, rows_json, table
+from .render import console, error_console, print_json, rows_json, table
 
 app = typer.Typer(
     help="Query the catalog of predictions (Parquet, survives deleted runs).", no_args_is_help=True
@@ -59,14 +59,26 @@ def best_prediction(
     """The best completed pipeline of a dataset according to the catalog."""
     from ..errors import PipelineNotFound
     from ..facade import Workspace
+    from ..maintenance.unlisted import unlisted_pipelines
 
     ws = Workspace.open(workspace, create=False)
     chosen = metric or ws.predictions.default_metric(dataset)
     row = ws.predictions.best(dataset, metric=chosen, partition=partition)
+    unlisted = len(unlisted_pipelines(ws, dataset))
+    if unlisted:
+        error_console().print(
+            f"[yellow]warning:[/] {unlisted} finished pipelines of {dataset!r} are not in the catalog yet "
+            "(a run under way, or one interrupted: the next run on it or 'nirs4all workspace verify "
+            "--repair' adds them)",
+            soft_wrap=True,
+        )
     if row is None:
         raise PipelineNotFound(f"the catalog has no completed prediction for dataset {dataset!r}")
     if json_output:
-        print_json({"metric": chosen, "partition": partition, "score": row[chosen], **rows_json([row])[0]})
+        print_json(
+            {"metric": chosen, "partition": partition, "score": row[chosen], "unlisted_pipelines": unlisted}
+            | rows_json([row])[0]
+        )
         return
     out = console()
     rows = [
@@ -154,10 +166,13 @@ def rebuild(
 
     ws = Workspace.open(workspace, create=False)
     plan = rebuild_catalog(ws, dry_run=True)
+    for problem in plan.unrecovered:  # before anything is replaced
+        error_console().print(f"[yellow]cannot recover:[/] {problem}", soft_wrap=True)
     if not dry_run:
         confirm_or_refuse(
             f"Rebuild the catalog from {plan.from_folders} pipeline folders and {plan.from_archives} "
-            f"archived pipelines ({plan.dropped or 0} rows of deleted, unarchived pipelines dropped)?",
+            f"archived pipelines, keeping {plan.kept} rows of pipelines no longer on disk"
+            f"{f' ({len(plan.unrecovered)} problems above)' if plan.unrecovered else ''}?",
             yes,
         )
     report = plan if dry_run else rebuild_catalog(ws)
@@ -167,7 +182,8 @@ def rebuild(
     verb = "would rebuild" if dry_run else "rebuilt"
     console().print(
         f"{verb} {report.rows} rows from {report.from_folders} pipeline folders and "
-        f"{report.from_archives} archived pipelines; {report.dropped or 0} rows dropped"
+        f"{report.from_archives} archived pipelines, {report.kept} rows kept of pipelines no longer "
+        f"on disk; {report.dropped or 0} rows dropped"
     )
     for problem in report.skipped[:10]:
         console().print(f"[yellow]skipped[/] {problem}")

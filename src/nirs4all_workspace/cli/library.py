@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -66,12 +67,22 @@ def save(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Save a pipeline as library/trained/<type>/<name>.zip (fitted objects as skops files)."""
+    from ..errors import InputError
     from ..facade import Workspace
     from ..library.trained import save_trained
+    from ..maintenance.unlisted import restore_unlisted
 
-    entry = save_trained(
-        Workspace.open(workspace, create=False), reference, name, kind, data=data, force=force
-    )
+    ws = Workspace.open(workspace, create=False)
+    restored = 0
+    with contextlib.suppress(InputError):  # a bad reference is save_trained's to explain
+        dataset = reference.split("/", 1)[0]
+        if ws.layout.dataset_dir(dataset).is_dir():  # an interrupted run's rows first
+            restored = restore_unlisted(ws, dataset)
+    if restored:
+        error_console().print(
+            f"restored the catalog rows of {restored} pipelines an interrupted run had not indexed"
+        )
+    entry = save_trained(ws, reference, name, kind, data=data, force=force)
     print_notes(entry.notes)
     if json_output:
         print_json(entry.to_dict())

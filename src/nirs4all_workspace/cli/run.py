@@ -207,6 +207,7 @@ def _report_json(ws, report, top) -> dict[str, Any]:
         "completed": report.summary.completed,
         "failed": report.summary.failed,
         "duration_s": report.summary.duration_s,
+        "restored": report.restored,
         "best": None
         if best is None
         else {
@@ -246,6 +247,9 @@ def _outputs_json(outputs) -> dict[str, Any]:
 def _print_report(out, ws, report, top) -> None:
     ranked, partition = _ranked(report, top)
     label = f"{partition} {report.metric}"
+    if report.restored:
+        restored = report.restored
+        out.print(f"restored the catalog rows of {restored} pipelines an interrupted run had not indexed")
     with_test = any(report.metric in s.metrics.get("test", {}) for s in ranked) and partition != "test"
     columns = ["pipeline", "model", "preprocessing", label] + ([f"test {report.metric}"] if with_test else [])
     rows = [

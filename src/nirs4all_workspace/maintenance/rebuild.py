@@ -27,18 +27,25 @@ import numpy as np
 import polars as pl
 
 from ..catalog.archive_registry import archived_pipeline_ids
-from ..catalog.predictions import COMPACTED_KEY, DATA_ROW_GROUP, DATA_SUFFIX, META_SUFFIX, Predictions
+from ..catalog.generation import (
+    close_all,
+    fragment_path,
+    listed_fragments,
+    main_path,
+    open_generation,
+    remove_fragments,
+    replace_main,
+)
+from ..catalog.predictions import DATA_ROW_GROUP, DATA_SUFFIX, META_SUFFIX, Predictions
 from ..catalog.records import catalog_rows
 from ..catalog.schema import DATA_SCHEMA, META_SCHEMA
 from ..errors import IntegrityError
 from ..facade import Workspace
-from ..workspace.atomic import atomic_write_with
 from ..workspace.bundles import PipelineFiles, pipelines_in_bundle
 from ..workspace.locking import FileLock
 from ..workspace.manifest import FINISHED_STATUSES
 from ..workspace.predictions_csv import parse_predictions_csv
 from ..workspace.results import PredictionBlock
-from ..workspace.schema import parquet_metadata
 
 Rows = list[dict[str, Any]]
 
@@ -142,7 +149,7 @@ def reindex(workspace: Workspace, pipelines: Iterable[tuple[str, str]]) -> int:
         meta += m
         data += d
         count += 1
-    workspace.predictions.append(meta, data)
+    workspace.predictions.append_new(meta, data)  # a run may have appended some meanwhile
     return count
 
 
@@ -167,29 +174,54 @@ def _write_main_files(
 ) -> None:
     """Replace both main files (call under the catalog lock); ``covered`` fragments become invisible."""
     layout = predictions.layout
-    marker = parquet_metadata({COMPACTED_KEY: json.dumps(sorted(covered))})
 
-    def write(path: Path, frame: pl.DataFrame, row_group: int | None) -> None:
-        atomic_write_with(path, lambda p: frame.write_parquet(p, row_group_size=row_group, metadata=marker))
+    def write(kind: str, frame: pl.DataFrame, row_group: int | None) -> None:
+        replace_main(
+            layout,
+            kind,
+            lambda p, metadata: frame.write_parquet(p, row_group_size=row_group, metadata=metadata),
+            covered,
+        )
 
+    union = data
     if previous_data is not None and previous_data.height:
         new_ids = data["prediction_id"].to_list()
         extra = previous_data.filter(~pl.col("prediction_id").is_in(new_ids))
         if extra.height:
-            write(layout.catalog_data, pl.concat([data, extra], how="vertical_relaxed"), DATA_ROW_GROUP)
-    write(layout.catalog_meta, meta, None)
-    write(layout.catalog_data, data, DATA_ROW_GROUP)
-    for fragment in sorted(covered):
-        for suffix in (META_SUFFIX, DATA_SUFFIX):
-            with contextlib.suppress(FileNotFoundError):
-                (layout.catalog_fragments_dir / f"{fragment}{suffix}").unlink()
+            union = pl.concat([data, extra.select(data.columns)], how="vertical_relaxed")
+    write("data", union, DATA_ROW_GROUP)  # first: old and new meta rows have their arrays
+    write("meta", meta, None)
+    if union.height != data.height:
+        write("data", data, DATA_ROW_GROUP)
+    remove_fragments(layout, covered)
 
 
-def _readable_data(predictions: Predictions) -> pl.DataFrame | None:
+def _readable_files(predictions: Predictions, kind: str) -> tuple[pl.DataFrame | None, list[Path]]:
+    """Every row of the ``kind`` files that can still be read (each id once), and the files that cannot."""
+    layout = predictions.layout
+    unreadable: list[Path] = []
     try:
-        return predictions.collect(predictions.scan_data()).unique("prediction_id", keep="first")
-    except (IntegrityError, pl.exceptions.PolarsError, OSError):
-        return None
+        opened = open_generation(layout, kind)
+    except IntegrityError:  # the main file is unreadable: its rows are unknown; take every fragment
+        unreadable.append(main_path(layout, kind))
+        opened = []
+        for fragment in listed_fragments(layout, kind):
+            path = fragment_path(layout, fragment, kind)
+            with contextlib.suppress(FileNotFoundError):
+                opened.append((path, path.open("rb")))
+    frames = []
+    try:
+        for path, handle in opened:
+            try:
+                frames.append(pl.read_parquet(handle))
+            except Exception:
+                unreadable.append(path)
+    finally:
+        close_all(opened)
+    if not frames:
+        return None, unreadable
+    frame = pl.concat(frames, how="diagonal_relaxed" if kind == "meta" else "vertical_relaxed")
+    return frame.unique("prediction_id", keep="first", maintain_order=True), unreadable
 
 
 # -- rebuild --------------------------------------------------------------------
@@ -201,8 +233,10 @@ class RebuildReport:
     from_archives: int = 0
     rows: int = 0
     rows_before: int | None = None
-    dropped: int | None = None  # rows of pipelines neither on disk nor archived
+    dropped: int | None = None  # rows of pipelines no longer on disk whose arrays could not be read
+    kept: int = 0  # rows of pipelines no longer on disk (deleted, unarchived), kept from the old catalog
     skipped: list[str] = field(default_factory=list)
+    unrecovered: list[str] = field(default_factory=list)  # what the old catalog could not give back
     dry_run: bool = False
 
     def to_dict(self) -> dict[str, Any]:
@@ -240,18 +274,24 @@ def rebuild_catalog(workspace: Workspace, dry_run: bool = False) -> RebuildRepor
     """Rebuild both Parquet files from the run folders and the archives alone.
 
     Run folders come first, then pipeline zips, then runs tars (by pipeline id).
-    Rows of pipelines deleted without an archive are dropped. Held under the
-    catalog lock; new files are written to temporaries and renamed.
+    Rows of pipelines no longer on disk (deleted without an archive) are kept
+    from whatever catalog files can still be read; ``unrecovered`` says what
+    could not be (unreadable files, rows without arrays), already in the dry
+    run. Held under the catalog lock; new files are written to temporaries and
+    renamed.
     """
     report = RebuildReport(dry_run=dry_run)
     predictions = workspace.predictions
     lock = contextlib.nullcontext() if dry_run else FileLock(workspace.layout.catalog_lock)
     with lock:
         before = _all_fragment_ids(predictions)
-        try:
-            old_ids = set(predictions.collect(predictions.scan().select("prediction_id"))["prediction_id"])
-        except (IntegrityError, pl.exceptions.PolarsError, OSError):
-            old_ids = None
+        old_meta, bad_meta = _readable_files(predictions, "meta")
+        old_data, bad_data = _readable_files(predictions, "data")
+        for path in bad_meta + bad_data:
+            report.unrecovered.append(
+                f"{workspace.layout.relative(path)} is unreadable: its rows are lost unless their "
+                "pipelines are on disk or archived"
+            )
         meta: Rows = []
         data: Rows = []
         for files in _sources(workspace, report):
@@ -265,20 +305,57 @@ def rebuild_catalog(workspace: Workspace, dry_run: bool = False) -> RebuildRepor
         late = _late_prediction_ids(predictions, _all_fragment_ids(predictions) - before)
         meta = [r for r in meta if r["prediction_id"] not in late]
         data = [r for r in data if r["prediction_id"] not in late]
-        report.rows = len(meta)
-        if old_ids is not None:
-            report.rows_before = len(old_ids)
-            report.dropped = len(old_ids - {r["prediction_id"] for r in meta} - late)
+        kept_meta, kept_data = _kept_rows(report, old_meta, old_data, meta, late)
+        report.rows = len(meta) + kept_meta.height
+        if old_meta is not None:
+            report.rows_before = old_meta.height
         if dry_run:
             return report
+        new_meta = (
+            pl.concat([_meta_frame(meta), kept_meta], how="diagonal_relaxed")
+            if kept_meta.height
+            else (_meta_frame(meta))
+        )
+        new_data = pl.DataFrame(data, schema=DATA_SCHEMA)
+        if kept_data.height:
+            new_data = pl.concat([new_data, kept_data.select(list(DATA_SCHEMA))], how="vertical_relaxed")
         _write_main_files(
             predictions,
-            _meta_frame(meta).sort(["dataset", "prediction_id"]),  # how compaction keeps it
-            pl.DataFrame(data, schema=DATA_SCHEMA),
+            new_meta.sort(["dataset", "prediction_id"]),  # how compaction keeps it
+            new_data,
             before,
-            _readable_data(predictions),
+            old_data,
         )
     return report
+
+
+def _kept_rows(
+    report: RebuildReport,
+    old_meta: pl.DataFrame | None,
+    old_data: pl.DataFrame | None,
+    meta: Rows,
+    late: set[str],
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Old rows of pipelines the folders and archives no longer hold, with their arrays."""
+    if old_meta is None:
+        return pl.DataFrame(), pl.DataFrame()
+    on_disk = {r["pipeline_id"] for r in meta}
+    gone = old_meta.filter(
+        ~pl.col("pipeline_id").is_in(list(on_disk)) & ~pl.col("prediction_id").is_in(list(late))
+    )
+    with_arrays = set(old_data["prediction_id"].to_list()) if old_data is not None else set()
+    kept = gone.filter(pl.col("prediction_id").is_in(list(with_arrays)))
+    report.kept = kept.height
+    report.dropped = gone.height - kept.height
+    if report.dropped:
+        pipelines = gone.filter(~pl.col("prediction_id").is_in(list(with_arrays)))["pipeline_id"].n_unique()
+        report.unrecovered.append(
+            f"{report.dropped} rows of {pipelines} pipelines no longer on disk have no readable arrays "
+            "(dropped)"
+        )
+    ids = kept["prediction_id"].to_list()
+    data = old_data.filter(pl.col("prediction_id").is_in(ids)) if old_data is not None else pl.DataFrame()
+    return kept.with_columns(pl.lit(False).alias("archived")), data
 
 
 def _late_prediction_ids(predictions: Predictions, fragments: set[str]) -> set[str]:
@@ -286,7 +363,9 @@ def _late_prediction_ids(predictions: Predictions, fragments: set[str]) -> set[s
     for fragment in fragments:
         path = predictions.layout.catalog_fragments_dir / f"{fragment}{META_SUFFIX}"
         with contextlib.suppress(pl.exceptions.PolarsError, OSError):
-            ids |= set(pl.read_parquet(path, columns=["prediction_id"])["prediction_id"].to_list())
+            ids |= set(
+                pl.read_parquet(path, columns=["prediction_id"], glob=False)["prediction_id"].to_list()
+            )
     return ids
 
 
@@ -310,7 +389,7 @@ def _read_visible(predictions: Predictions, kind: str) -> tuple[pl.DataFrame, se
     )
     paths = ([main] if main.exists() else []) + [layout.catalog_fragments_dir / f"{i}{suffix}" for i in ids]
     try:
-        frames = [pl.read_parquet(p) for p in paths]
+        frames = [pl.read_parquet(p, glob=False) for p in paths]
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise IntegrityError(
             f"the catalog could not be read ({exc}); run 'nirs4all catalog rebuild'"

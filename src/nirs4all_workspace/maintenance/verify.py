@@ -29,6 +29,7 @@ nirs4all process writes to the workspace: a run in progress looks incomplete.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import json
@@ -104,17 +105,31 @@ class VerifyReport:
 
 def verify(workspace: Workspace, repair: bool = False) -> VerifyReport:
     """Check every rule; with ``repair``, fix what can be fixed and check again."""
-    found = Checker(workspace).run()
-    if repair and found.read_only:
-        raise InputError(
-            f"workspace {workspace.root} is read-only: verify can check it but not repair it; "
-            "repair a writable copy (or remount it read-write)"
-        )
-    if not repair or not found.problems:
+    if not repair:
+        found = Checker(workspace).run()
         return VerifyReport(found.problems, list(found.problems), found.counts, read_only=found.read_only)
+    read_only = InputError(
+        f"workspace {workspace.root} is read-only: verify can check it but not repair it; "
+        "repair a writable copy (or remount it read-write)"
+    )
+    with contextlib.ExitStack() as quiet:
+        # Runs hold a shared lease on their dataset: wait for them, so that a pipeline
+        # being written is never taken for an interrupted one.
+        try:
+            for dataset in workspace.datasets():
+                quiet.enter_context(FileLock(workspace.layout.writers_lock(dataset), timeout=3600.0))
+        except OSError as exc:
+            if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+                raise read_only from None
+            raise
+        found = Checker(workspace).run()
+        if found.read_only:
+            raise read_only
+        if not found.problems:
+            return VerifyReport(found.problems, list(found.problems), found.counts)
 
-    repair_problems(workspace, found)
-    again = Checker(workspace).run()
+        repair_problems(workspace, found)
+        again = Checker(workspace).run()
     return VerifyReport(found.problems, again.problems, again.counts, repaired=True)
 
 

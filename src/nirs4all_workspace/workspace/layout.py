@@ -166,6 +166,10 @@ class WorkspaceLayout:
     def dataset_lock(self, dataset: str) -> Path:
         return self.state_dir(dataset) / "lock"
 
+    def writers_lock(self, dataset: str) -> Path:
+        """Shared by every run writing into the dataset; exclusive for ``verify --repair``."""
+        return self.state_dir(dataset) / "writers"
+
     def high_water_file(self, dataset: str) -> Path:
         return self.state_dir(dataset) / "high_water"
 

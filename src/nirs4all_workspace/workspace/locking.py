@@ -18,7 +18,7 @@ from ..errors import WorkspaceError
 if os.name == "nt":  # pragma: no cover - exercised on Windows only
     import msvcrt
 
-    def _lock(fd: int, blocking: bool) -> bool:
+    def _lock(fd: int, blocking: bool, shared: bool = False) -> bool:  # noqa: ARG001 - always exclusive
         mode = msvcrt.LK_LOCK if blocking else msvcrt.LK_NBLCK
         try:
             msvcrt.locking(fd, mode, 1)
@@ -32,8 +32,9 @@ if os.name == "nt":  # pragma: no cover - exercised on Windows only
 else:
     import fcntl
 
-    def _lock(fd: int, blocking: bool) -> bool:
-        flags = fcntl.LOCK_EX if blocking else fcntl.LOCK_EX | fcntl.LOCK_NB
+    def _lock(fd: int, blocking: bool, shared: bool = False) -> bool:
+        flags = fcntl.LOCK_SH if shared else fcntl.LOCK_EX
+        flags = flags if blocking else flags | fcntl.LOCK_NB
         try:
             fcntl.flock(fd, flags)
         except BlockingIOError:
@@ -49,11 +50,14 @@ class FileLock:
 
     Waits up to ``timeout`` seconds, then raises :class:`WorkspaceError` naming
     the lock file. Not re-entrant: do not nest the same lock in one process.
+    With ``shared``, any number of holders may share it, and an exclusive holder
+    excludes them all (a run's lease on its dataset against a repair).
     """
 
-    def __init__(self, path: Path, timeout: float = 120.0) -> None:
+    def __init__(self, path: Path, timeout: float = 120.0, shared: bool = False) -> None:
         self.path = Path(path)
         self.timeout = timeout
+        self.shared = shared
         self._fd: int | None = None
 
     def acquire(self) -> None:
@@ -61,7 +65,7 @@ class FileLock:
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         deadline = time.monotonic() + self.timeout
         delay = 0.001
-        while not _lock(fd, blocking=False):
+        while not _lock(fd, blocking=False, shared=self.shared):
             if time.monotonic() >= deadline:
                 os.close(fd)
                 raise WorkspaceError(
