@@ -20,7 +20,7 @@ from .engines.base import METRIC_DIRECTIONS, PipelineResult, PipelineSpec
 from .errors import InputError
 from .workspace.artifacts import SerializedArtifact, serialize
 from .workspace.best import BestResult
-from .workspace.dataset_info import record_dataset
+from .workspace.dataset_info import identity_of, record_dataset
 from .workspace.layout import validate_name
 from .workspace.saver import SavedPipeline
 from .workspace.sessions import SessionSummary
@@ -70,6 +70,13 @@ def resolve_metric(engine: Any, task: str, metric: str | None) -> tuple[str, str
     directions = {**METRIC_DIRECTIONS, **getattr(engine, "metric_directions", {})}
     if metric not in directions:
         raise InputError(f"unknown metric {metric!r}; choose one of: {', '.join(sorted(directions))}")
+    # An engine that says which metrics a task has (optional ``task_metrics``) gets a
+    # metric of another task refused here, before anything runs.
+    scored = engine.task_metrics(task) if callable(getattr(engine, "task_metrics", None)) else None
+    if scored and metric not in scored:
+        raise InputError(
+            f"metric {metric!r} does not apply to a {task} dataset; choose one of: {', '.join(scored)}"
+        )
     return metric, directions[metric], partition
 
 
@@ -182,8 +189,10 @@ def run_experiment(
     specs = specs if specs is not None else engine.expand(config)
     versions = _engine_versions(engine)
 
-    # What predict needs later (feature names, target): runs/<dataset>/_state/dataset.json.
-    record_dataset(workspace.layout, dataset_name, session, dataset)
+    # What predict needs later (feature names, target) and the question the folder answers
+    # (refused here, before anything is written, if it holds another): _state/dataset.json.
+    identity = identity_of(dataset)
+    record_dataset(workspace.layout, dataset_name, session, dataset, identity)
     workspace.sessions.begin(
         dataset_name,
         session,
@@ -196,6 +205,7 @@ def run_experiment(
             "partition": partition,
             "direction": direction,
             "n_jobs": n_jobs,
+            "identity": identity.to_dict(),
         },
     )
     summary = SessionSummary(session=session, started_at=datetime.now(UTC).isoformat())
@@ -215,6 +225,8 @@ def run_experiment(
                 n_samples=getattr(dataset, "n_samples", None),
                 n_features=getattr(dataset, "n_features", None),
                 versions=versions,
+                target=identity.target,
+                data_digest=identity.digest,
             )
             batch.add(saved)
             workspace.best.offer(dataset_name, saved, metric_name, direction, partition)

@@ -29,6 +29,10 @@ def run(
     target: Annotated[
         str | None, typer.Option(help="Target column of a CSV/Parquet dataset (default: last).")
     ] = None,
+    name: Annotated[
+        str | None,
+        typer.Option("--name", help="Dataset name (default: the file or folder name); one --dataset."),
+    ] = None,
     task: Annotated[
         str | None, typer.Option(help="regression or classification (default: from the target).")
     ] = None,
@@ -56,7 +60,7 @@ def run(
     from ..engines.registry import get_engine
     from ..experiment import check_run_options, resolve_metric, run_experiment
     from ..reports.run_outputs import check_plots
-    from ..workspace.layout import WorkspaceLayout, validate_name
+    from ..workspace.layout import WorkspaceLayout
     from ..workspace.workspace import Workspace, resolve_root
 
     if task not in (None, "regression", "classification"):
@@ -83,8 +87,7 @@ def run(
         datasets = [runner.demo_dataset()]
     if len(datasets) > 1 and hasattr(runner, "align_datasets"):
         datasets = runner.align_datasets(datasets)  # time series: bar i is the same moment in each
-    for data in datasets:
-        validate_name(data.name)
+    datasets = _named_and_checked(datasets, name, layout)
     user_configs = [load_pipeline(ref, layout)[0] for ref in pipeline or []]
     plans = []
     for data in datasets:
@@ -106,6 +109,37 @@ def run(
     out = console()
     for report in reports:
         _print_report(out, ws, report, top)
+
+
+def _named_and_checked(datasets, name, layout):
+    """The datasets under their names (``--name``), each checked against its folder's question.
+
+    A folder answers one question (target, bar range, task): another is refused
+    here, before anything is written.
+    """
+    from ..workspace.dataset_info import check_identity, identity_of
+    from ..workspace.layout import validate_name
+
+    if name is not None:
+        if len(datasets) > 1:
+            raise InputError("--name names one dataset: give a single --dataset with it")
+        datasets = [_renamed(datasets[0], validate_name(name))]
+    for data in datasets:
+        validate_name(data.name)
+        check_identity(layout, data.name, identity_of(data))
+    return datasets
+
+
+def _renamed(data, name: str):
+    """The dataset ``data`` under another name (``--name``), whatever its engine."""
+    import copy
+    import dataclasses
+
+    if dataclasses.is_dataclass(data):
+        return dataclasses.replace(data, name=name)
+    renamed = copy.copy(data)
+    renamed.name = name
+    return renamed
 
 
 def _run_one(ws, runner, data, config, specs, session, jobs, metric, run_experiment, plots="best"):
