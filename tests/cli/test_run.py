@@ -209,3 +209,32 @@ def test_real_spy_bars_slice_and_whole_file_keep_apart(cli, tmp_path):
     assert status == 0, err
     assert [p.name for p in (cli.root / "runs").iterdir()] == ["SPY_1m_0_19500"]
     assert cli.json("analytics", "summary", "SPY_1m_0_19500")["data"]["bars"] == 19500
+
+
+def test_the_last_lines_name_the_session_best_and_the_dataset_best(cli, fake_registered, tmp_path):
+    good, worse = tmp_path / "good.yaml", tmp_path / "worse.yaml"
+    good.write_text("scales: [1.0, 2.0]\n")
+    worse.write_text("scales: [3.0, 4.0]\n")
+    base = ("run", "--engine", "fake", "--plots", "none")
+    status, out, err = cli(*base, "--pipeline", str(good), "--session", "a")
+    assert status == 0, err
+    assert "session best: 0001_" in out and "dataset best" not in out
+    status, out, err = cli(*base, "--pipeline", str(worse), "--session", "b")
+    assert status == 0, err
+    lines = out.strip().splitlines()
+    assert lines[-3].startswith("session best: 0003_")
+    assert lines[-2].startswith("dataset best: 0001_") and "session a" in lines[-2]
+    assert lines[-1].startswith("best predictions:") and "best_0001_" in lines[-1]
+    run = cli.json(*base, "--pipeline", str(worse), "--session", "c")["runs"][0]
+    assert run["top"][0]["folder"].startswith("0005_")
+    assert run["dataset_best"]["folder"].startswith("0001_") and run["dataset_best"]["session"] == "a"
+
+
+def test_a_metric_of_another_task_is_refused_before_anything_runs(cli, tmp_path):
+    from tests.engines.paths import DATA
+
+    status, _, err = cli("run", "--dataset", str(DATA / "coffee.csv"), "--metric", "rmse", "--plots", "none")
+    assert status == 2, err
+    assert "metric 'rmse' does not apply to a classification dataset" in err
+    assert "accuracy" in err and len(err.strip().splitlines()) == 1
+    assert not (cli.root / "runs").exists()

@@ -48,7 +48,7 @@ def newest_versions(
     ``all_versions`` keeps every row (the filter is None).
     """
     frame = predictions.scan()
-    if all_versions or "data_digest" not in frame.collect_schema().names():
+    if all_versions or "data_digest" not in predictions.collect(frame.head(0)).columns:
         return VersionFilter(None, {})
     if dataset is not None:
         frame = frame.filter(pl.col("dataset") == dataset)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ..errors import InputError
+from ..errors import InputError, WorkspaceError
 from .options import JsonOption, WorkspaceOption
 from .render import console, error_console, print_json, table
 
@@ -202,6 +202,7 @@ def _report_json(ws, report, top) -> dict[str, Any]:
             "score": best.score,
             "file": str(ws.layout.best_csv(report.dataset, best.folder)),
         },
+        "dataset_best": _dataset_best(ws, report),
         "top": [
             {
                 "folder": s.handle.folder,
@@ -246,10 +247,6 @@ def _print_report(out, ws, report, top) -> None:
         f"{report.summary.duration_s:.1f} s)"
     )
     out.print(table(title, columns, rows))
-    if report.best is not None:
-        best_file = ws.layout.best_csv(report.dataset, report.best.folder)
-        out.print(f"best: [bold]{report.best.folder}[/] ({label} = {report.best.score:.4g})")
-        out.print(f"best predictions: {best_file}")
     for error in report.summary.errors[:5]:
         out.print(f"[red]failed[/] {error['folder']}: {error['error']}")
     outputs = report.outputs
@@ -263,3 +260,41 @@ def _print_report(out, ws, report, top) -> None:
         out.print(f"analytics: {summary.files[0].parent}")
     if summary is not None and summary.error:
         out.print(f"[yellow]warning:[/] analytics not written: {summary.error}")
+    _print_best(out, ws, report, label)
+
+
+def _dataset_best(ws, report) -> dict[str, Any] | None:
+    """The dataset's best (newest data version) when it is not this session's, with its session."""
+    best = report.best
+    session_best = _ranked(report, 1)[0]
+    if best is None or (session_best and session_best[0].handle.folder == best.folder):
+        return None
+    try:
+        session = ws.manifests.read_pipeline(report.dataset, best.folder).get("session")
+    except WorkspaceError:
+        session = None
+    return {"folder": best.folder, "number": best.number, "score": best.score, "session": session}
+
+
+def _print_best(out, ws, report, label) -> None:
+    """Last lines: the session's best and, when another session holds it, the dataset's best."""
+    from ..catalog.versions import newest_versions
+
+    session_best = _ranked(report, 1)[0]
+    if session_best:
+        top = session_best[0]
+        score = top.score(report.metric, report.partition)
+        out.print(f"session best: [bold]{top.handle.folder}[/] ({label} = {score:.4g})")
+    other = _dataset_best(ws, report)
+    if other is not None:
+        out.print(
+            f"dataset best: [bold]{other['folder']}[/] ({label} = {other['score']:.4g}, "
+            f"from session {other['session']})"
+        )
+    left_out = newest_versions(ws.predictions, report.dataset).left_out(
+        ws.predictions, report.dataset, report.partition
+    )
+    if left_out:
+        out.print(f"{left_out} pipelines of older data versions of {report.dataset} were not ranked")
+    if report.best is not None:
+        out.print(f"best predictions: {ws.layout.best_csv(report.dataset, report.best.folder)}")
