@@ -139,6 +139,21 @@ def test_a_changed_file_is_a_new_data_version_ranked_alone(cli, tmp_path):
     assert [p.name for p in (cli.root / "runs" / "grain").glob("best_*.csv")] == [
         f"best_{best['pipeline_folder']}.csv"
     ]
+    (overview,) = cli.json("runs", "list")
+    assert overview["best"]["folder"] == best["pipeline_folder"]
+    assert overview["older_versions_left_out"] == 2
+    status, text, err = cli("runs", "list")
+    assert status == 0 and "(2 of older" in text, err  # the table may wrap the rest of the cell
+    shown = cli.json("runs", "show", "grain")
+    assert {row["session"] for row in shown["top"]} == {"v2"}
+    report = (cli.root / "exports" / "session_reports" / "grain.html").read_text()
+    assert "other data versions" in report and "2 pipelines not ranked" in report
+    from nirs4all_workspace.reports.catalog_reports import summarize
+    from nirs4all_workspace.reports.pipelines import catalog_rows
+    from nirs4all_workspace.workspace import Workspace
+
+    (summary,) = summarize(catalog_rows(Workspace.open(cli.root, create=False).predictions))
+    assert summary.best.folder == best["pipeline_folder"]  # the catalog report's best of the dataset
 
 
 def test_the_same_numbers_formatted_otherwise_are_the_same_data_version(cli, tmp_path):

@@ -164,9 +164,9 @@ def current_digest(layout: WorkspaceLayout, dataset_name: str) -> str | None:
     return versions[-1]["digest"] if versions else None
 
 
-def session_digest(layout: WorkspaceLayout, dataset_name: str, session: str) -> str | None:
-    """The data digest ``session`` ran on, or None if it was not recorded."""
-    return (_read(layout, dataset_name).get("session_digests") or {}).get(session)
+def session_digests(layout: WorkspaceLayout, dataset_name: str) -> dict[str, str]:
+    """The data digest each session of a dataset ran on (sessions before data versions: absent)."""
+    return dict(_read(layout, dataset_name).get("session_digests") or {})
 
 
 def _read(layout: WorkspaceLayout, dataset: str) -> dict[str, Any]:
