@@ -139,6 +139,8 @@ def test_a_changed_file_is_a_new_data_version_ranked_alone(cli, tmp_path):
     assert [p.name for p in (cli.root / "runs" / "grain").glob("best_*.csv")] == [
         f"best_{best['pipeline_folder']}.csv"
     ]
+    status, out, err = cli("workspace", "verify")
+    assert status == 0, out + err  # the best of the newest version is the right one
     (overview,) = cli.json("runs", "list")
     assert overview["best"]["folder"] == best["pipeline_folder"]
     assert overview["older_versions_left_out"] == 2
