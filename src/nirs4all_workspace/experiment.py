@@ -24,7 +24,7 @@ from .stored_results import SummaryOutcome, refresh_summary
 from .workspace.artifacts import SerializedArtifact, serialize
 from .workspace.best import BestResult
 from .workspace.case_names import refuse_case_twin
-from .workspace.dataset_info import record_dataset
+from .workspace.dataset_info import identity_of, record_dataset
 from .workspace.layout import validate_name
 from .workspace.locking import FileLock
 from .workspace.saver import SavedPipeline
@@ -74,6 +74,13 @@ def resolve_metric(engine: Any, task: str, metric: str | None) -> tuple[str, str
     directions = {**METRIC_DIRECTIONS, **getattr(engine, "metric_directions", {})}
     if metric not in directions:
         raise InputError(f"unknown metric {metric!r}; choose one of: {', '.join(sorted(directions))}")
+    # An engine that says which metrics a task has (optional ``task_metrics``) gets a
+    # metric of another task refused here, before anything runs.
+    scored = engine.task_metrics(task) if callable(getattr(engine, "task_metrics", None)) else None
+    if scored and metric not in scored:
+        raise InputError(
+            f"metric {metric!r} does not apply to a {task} dataset; choose one of: {', '.join(scored)}"
+        )
     return metric, directions[metric], partition
 
 
@@ -205,8 +212,10 @@ def run_experiment(
     refuse_case_twin(workspace.layout, dataset_name)
     versions = _engine_versions(engine)
 
-    # What predict needs later (feature names, target): runs/<dataset>/_state/dataset.json.
-    record_dataset(workspace.layout, dataset_name, session, dataset)
+    # What predict needs later (feature names, target) and the question the folder answers
+    # (refused here, before anything is written, if it holds another): _state/dataset.json.
+    identity = identity_of(dataset)
+    record_dataset(workspace.layout, dataset_name, session, dataset, identity)
     workspace.sessions.begin(
         dataset_name,
         session,
@@ -219,6 +228,7 @@ def run_experiment(
             "partition": partition,
             "direction": direction,
             "n_jobs": n_jobs,
+            "identity": identity.to_dict(),
         },
     )
     summary = SessionSummary(session=session, started_at=datetime.now(UTC).isoformat())
@@ -243,6 +253,8 @@ def run_experiment(
                 n_samples=getattr(dataset, "n_samples", None),
                 n_features=getattr(dataset, "n_features", None),
                 versions=versions,
+                target=identity.target,
+                data_digest=identity.digest,
             )
             batch.add(saved)
             workspace.best.offer(dataset_name, saved, metric_name, direction, partition)

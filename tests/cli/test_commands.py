@@ -55,7 +55,7 @@ def test_catalog_commands(ran, cli):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("catalog", "best", "nothing"), "no completed prediction"),
+        (("catalog", "best", "nothing"), "no dataset 'nothing'; datasets: fake"),
         (("catalog", "query", "SELEKT 1"), "bad SQL"),
         (("runs", "show", "nothing"), "no dataset 'nothing'"),
         (("runs", "list", "--older-than", "soon"), "not a duration"),

@@ -181,7 +181,8 @@ def test_write_round_trips_a_classification_file(tmp_path: Path) -> None:
     data=st.data(),
 )
 def test_write_round_trips_any_finite_floats(tmp_path: Path, X: np.ndarray, data: st.DataObject) -> None:
-    y = data.draw(arrays(np.float64, (X.shape[0],), elements=st.floats(-1e12, 1e12)))
+    # distinct values: a constant target is refused (test_a_constant_or_wavelength_target_is_refused)
+    y = data.draw(arrays(np.float64, (X.shape[0],), elements=st.floats(-1e12, 1e12), unique=True))
     dataset = SpectraDataset(
         name="h",
         source="memory",
@@ -322,3 +323,46 @@ def test_datasets_built_in_code_are_checked_and_coerced() -> None:
         SpectraDataset(
             "mem", "memory", np.ones((2, 2)), np.ones(3), ["a", "b"], "y", "regression", np.arange(2)
         )
+
+
+# identity --------------------------------------------------------------------
+
+
+def _wavelength_table(path: Path, last: str, values: list[float]) -> Path:
+    rng = np.random.default_rng(0)
+    columns = {str(900 + 2 * i): rng.normal(size=6) for i in range(5)}
+    pl.DataFrame({**columns, last: values}).write_csv(path)
+    return path
+
+
+def test_a_constant_or_wavelength_target_is_refused(tmp_path: Path) -> None:
+    constant = _wavelength_table(tmp_path / "flat.csv", "protein", [1.5] * 6)
+    message = _error(constant)
+    assert "'protein' is constant" in message and "--target" in message
+    assert "'protein' is constant" in _error(constant, target="protein")
+
+    wavelength = _wavelength_table(tmp_path / "wl.csv", "910", [0.1, 0.2, 0.1, 0.3, 0.2, 0.4])
+    message = _error(wavelength)
+    assert "'910' continues the wavelengths" in message and "--target" in message
+    # named on purpose, a numeric column is accepted; a real target after the spectra too
+    assert load_dataset(wavelength, target="910").target_name == "910"
+    real = _wavelength_table(tmp_path / "ok.csv", "protein", [0.1, 0.2, 0.1, 0.3, 0.2, 0.4])
+    assert load_dataset(real).target_name == "protein"
+    far = _wavelength_table(tmp_path / "far.csv", "5", [0.1, 0.2, 0.1, 0.3, 0.2, 0.4])
+    assert load_dataset(far).target_name == "5"  # does not continue 900..908
+
+
+def test_identity_digest_depends_on_values_not_formatting(tmp_path: Path) -> None:
+    first = _wavelength_table(tmp_path / "a.csv", "protein", [0.1, 0.2, 0.1, 0.3, 0.2, 0.4])
+    frame = pl.read_csv(first)
+    frame.write_csv(tmp_path / "b.csv", separator=";")
+    frame.write_parquet(tmp_path / "c.parquet")
+    identities = [load_dataset(p).identity for p in (first, tmp_path / "b.csv", tmp_path / "c.parquet")]
+    assert len({i.digest for i in identities}) == 1
+    assert identities[0].target == "protein" and identities[0].task == "regression"
+    assert identities[0].slice is None
+    changed = frame.with_columns(protein=pl.col("protein") + 1.0)
+    changed.write_csv(tmp_path / "d.csv")
+    assert load_dataset(tmp_path / "d.csv").identity.digest != identities[0].digest
+    other_target = load_dataset(first, target="900").identity
+    assert other_target.question() != identities[0].question()

@@ -1,5 +1,6 @@
 import json
 
+import numpy as np
 import pytest
 
 from nirs4all_workspace.engines.sklearn import load_dataset, make_demo_dataset
@@ -56,3 +57,29 @@ def test_a_corrupt_file_is_an_integrity_error(workspace):
     path.write_text("{oops")
     with pytest.raises(IntegrityError, match=r"dataset\.json is corrupt"):
         dataset_info(workspace.layout, "wheat", "a")
+
+
+def test_an_engine_without_identity_gets_one_and_another_question_is_refused(workspace):
+    """FakeDataset has no ``identity``: the workspace derives one (task, digest of y) and compares it."""
+    from nirs4all_workspace.errors import InputError
+    from nirs4all_workspace.experiment import run_experiment
+    from nirs4all_workspace.workspace.dataset_info import current_digest, identity_of
+    from tests.fakes import FakeEngine
+    from tests.snapshots import snapshot
+
+    identity = identity_of(FakeDataset())
+    assert (identity.task, identity.target, identity.slice) == ("regression", None, None)
+    assert identity.digest == fingerprint(FakeDataset())
+    engine, grid = FakeEngine(), {"scales": [1.0, 2.0]}
+    run_experiment(workspace, engine, FakeDataset(), grid, session="a", plots="none")
+    before = snapshot(workspace.root)
+    with pytest.raises(InputError, match=r"'fake' holds .*task 'regression'.*--name"):
+        run_experiment(workspace, engine, FakeDataset(task="classification"), grid, session="b", plots="none")
+    assert snapshot(workspace.root) == before
+    first = current_digest(workspace.layout, "fake")
+    changed = FakeDataset(y=np.linspace(0.0, 5.0, 20))
+    run_experiment(workspace, engine, changed, grid, session="c", plots="none")
+    assert current_digest(workspace.layout, "fake") != first
+    best = workspace.best.current("fake")
+    assert best is not None and best.data_digest == current_digest(workspace.layout, "fake")
+    assert best.number == 3  # the first pipeline of the new version, though version 1 scored the same

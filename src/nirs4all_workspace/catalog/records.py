@@ -82,6 +82,8 @@ def catalog_rows(
         "path": record["path"],
         "archived": False,
         "classes": json.dumps(classes, default=str) if classes is not None else None,
+        "target": record.get("target"),
+        "data_digest": record.get("data_digest"),
     }
     meta: list[dict[str, Any]] = []
     data: list[dict[str, Any]] = []

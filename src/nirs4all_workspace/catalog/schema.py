@@ -35,6 +35,9 @@ META_SCHEMA: dict[str, pl.DataType] = {
     "path": pl.String(),
     "archived": pl.Boolean(),
     "classes": pl.String(),
+    # the dataset's question and data version (null in catalogs written before they existed)
+    "target": pl.String(),
+    "data_digest": pl.String(),
 }
 
 DATA_SCHEMA: dict[str, pl.DataType] = {

@@ -14,6 +14,13 @@ app = typer.Typer(
     help="Query the catalog of predictions (Parquet, survives deleted runs).", no_args_is_help=True
 )
 
+AllVersionsOption = Annotated[
+    bool,
+    typer.Option(
+        "--all-versions", help="Rank the pipelines of every data version (default: the newest only)."
+    ),
+]
+
 _BASE = ["dataset", "pipeline_number", "pipeline_folder", "model", "preprocessing", "partition"]
 
 
@@ -29,14 +36,21 @@ def list_predictions(
     sort: Annotated[str | None, typer.Option(help="Metric to sort by (best first), e.g. rmse or r2.")] = None,
     top: Annotated[int, typer.Option(min=1, help="How many rows.")] = 20,
     partition: Annotated[str, typer.Option(help="train, val or test.")] = "val",
+    all_versions: AllVersionsOption = False,
     json_output: JsonOption = False,
     workspace: WorkspaceOption = None,
 ) -> None:
-    """The best predictions by a metric, across datasets or for one."""
+    """The best predictions by a metric, across datasets or for one (newest data versions)."""
+    from ..catalog.versions import check_dataset, newest_versions, split_metric
     from ..facade import Workspace
 
     ws = Workspace.open(workspace, create=False)
-    frame = ws.predictions.top(top, metric=sort, partition=partition, dataset=dataset)
+    if sort is not None:
+        sort, partition = split_metric(sort, partition)
+    if dataset is not None and ws.predictions.count():
+        check_dataset(ws.predictions, dataset)
+    versions = newest_versions(ws.predictions, dataset, all_versions)
+    frame = ws.predictions.top(top, metric=sort, partition=partition, dataset=dataset, where=versions.where)
     if json_output:
         print_json(rows_json(frame.to_dicts()))
         return
@@ -44,6 +58,7 @@ def list_predictions(
     rows = [[row[c] for c in columns] for row in frame.select(columns).iter_rows(named=True)]
     headers = ["dataset", "#", "pipeline", "model", "preprocessing", "partition", *columns[len(_BASE) :]]
     console().print(table(f"catalog: top {frame.height} ({partition})", headers, rows))
+    _say_left_out(versions.left_out(ws.predictions, dataset, partition))
 
 
 @app.command("best")
@@ -53,17 +68,26 @@ def best_prediction(
         str | None, typer.Option(help="Metric (default: rmse, or accuracy for classification).")
     ] = None,
     partition: Annotated[str, typer.Option(help="train, val or test.")] = "val",
+    all_versions: AllVersionsOption = False,
     json_output: JsonOption = False,
     workspace: WorkspaceOption = None,
 ) -> None:
-    """The best completed pipeline of a dataset according to the catalog."""
+    """The best completed pipeline of a dataset according to the catalog (its newest data version)."""
+    from ..catalog.versions import check_dataset, newest_versions, split_metric
     from ..errors import PipelineNotFound
     from ..facade import Workspace
     from ..maintenance.unlisted import unlisted_pipelines
 
     ws = Workspace.open(workspace, create=False)
+    check_dataset(ws.predictions, dataset)
+    if metric is not None:
+        metric, partition = split_metric(metric, partition)
     chosen = metric or ws.predictions.default_metric(dataset)
-    row = ws.predictions.best(dataset, metric=chosen, partition=partition)
+    versions = newest_versions(ws.predictions, dataset, all_versions)
+    rows_found = ws.predictions.top(
+        1, metric=chosen, partition=partition, dataset=dataset, where=versions.where
+    )
+    row = rows_found.row(0, named=True) if rows_found.height else None
     unlisted = len(unlisted_pipelines(ws, dataset))
     if unlisted:
         error_console().print(
@@ -74,10 +98,17 @@ def best_prediction(
         )
     if row is None:
         raise PipelineNotFound(f"the catalog has no completed prediction for dataset {dataset!r}")
+    left_out = versions.left_out(ws.predictions, dataset, partition)
     if json_output:
         print_json(
-            {"metric": chosen, "partition": partition, "score": row[chosen], "unlisted_pipelines": unlisted}
-            | rows_json([row])[0]
+            {
+                "metric": chosen,
+                "partition": partition,
+                "score": row[chosen],
+                "older_versions_left_out": left_out,
+                "unlisted_pipelines": unlisted,
+                **rows_json([row])[0],
+            }
         )
         return
     out = console()
@@ -95,6 +126,15 @@ def best_prediction(
     ]
     rows.insert(0, (f"{partition} {chosen}", row[chosen]))
     out.print(table(f"best of {dataset}", ["field", "value"], rows))
+    _say_left_out(left_out)
+
+
+def _say_left_out(count: int) -> None:
+    if count:
+        console().print(
+            f"{count} pipelines of older data versions left out (--all-versions ranks them too)",
+            soft_wrap=True,
+        )
 
 
 @app.command("query")

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ..errors import InputError
+from ..errors import InputError, WorkspaceError
 from .options import JsonOption, WorkspaceOption
 from .render import console, error_console, print_json, table
 
@@ -32,6 +32,10 @@ def run(
     ] = None,
     target: Annotated[
         str | None, typer.Option(help="Target column of a CSV/Parquet dataset (default: last).")
+    ] = None,
+    name: Annotated[
+        str | None,
+        typer.Option("--name", help="Dataset name (default: the file or folder name); one --dataset."),
     ] = None,
     task: Annotated[
         str | None, typer.Option(help="regression or classification (default: from the target).")
@@ -62,7 +66,7 @@ def run(
     from ..facade import Workspace, resolve_root
     from ..reports.run_outputs import check_plots
     from ..workspace.case_names import refuse_case_twin
-    from ..workspace.layout import WorkspaceLayout, validate_name
+    from ..workspace.layout import WorkspaceLayout
 
     if task not in (None, "regression", "classification"):
         raise InputError(f"--task must be regression or classification, not {task!r}")
@@ -88,8 +92,8 @@ def run(
         datasets = [runner.demo_dataset()]
     if len(datasets) > 1 and hasattr(runner, "align_datasets"):
         datasets = runner.align_datasets(datasets)  # time series: bar i is the same moment in each
+    datasets = _named_and_checked(datasets, name, layout)
     for data in datasets:
-        validate_name(data.name)
         refuse_case_twin(layout, data.name)
     user_configs = [load_pipeline(ref, layout)[0] for ref in pipeline or []]
     plans = []
@@ -144,6 +148,37 @@ def _default_config(runner, data):
     if fitted is not None:
         return fitted(data)
     return runner.default_config(task=getattr(data, "task", "regression"))
+
+
+def _named_and_checked(datasets, name, layout):
+    """The datasets under their names (``--name``), each checked against its folder's question.
+
+    A folder answers one question (target, bar range, task): another is refused
+    here, before anything is written.
+    """
+    from ..workspace.dataset_info import check_identity, identity_of
+    from ..workspace.layout import validate_name
+
+    if name is not None:
+        if len(datasets) > 1:
+            raise InputError("--name names one dataset: give a single --dataset with it")
+        datasets = [_renamed(datasets[0], validate_name(name))]
+    for data in datasets:
+        validate_name(data.name)
+        check_identity(layout, data.name, identity_of(data))
+    return datasets
+
+
+def _renamed(data, name: str):
+    """The dataset ``data`` under another name (``--name``), whatever its engine."""
+    import copy
+    import dataclasses
+
+    if dataclasses.is_dataclass(data):
+        return dataclasses.replace(data, name=name)
+    renamed = copy.copy(data)
+    renamed.name = name
+    return renamed
 
 
 def _run_one(ws, runner, data, config, specs, session, jobs, metric, run_experiment, plots="best"):
@@ -216,6 +251,7 @@ def _report_json(ws, report, top) -> dict[str, Any]:
             "score": best.score,
             "file": str(ws.layout.best_csv(report.dataset, best.folder)),
         },
+        "dataset_best": _dataset_best(ws, report),
         "top": [
             {
                 "folder": s.handle.folder,
@@ -263,10 +299,6 @@ def _print_report(out, ws, report, top) -> None:
         f"{report.summary.duration_s:.1f} s)"
     )
     out.print(table(title, columns, rows))
-    if report.best is not None:
-        best_file = ws.layout.best_csv(report.dataset, report.best.folder)
-        out.print(f"best: [bold]{report.best.folder}[/] ({label} = {report.best.score:.4g})")
-        out.print(f"best predictions: {best_file}")
     for error in report.summary.errors[:5]:
         out.print(f"[red]failed[/] {error['folder']}: {error['error']}")
     outputs = report.outputs
@@ -280,3 +312,41 @@ def _print_report(out, ws, report, top) -> None:
         out.print(f"analytics: {summary.files[0].parent}")
     if summary is not None and summary.error:
         out.print(f"[yellow]warning:[/] analytics not written: {summary.error}")
+    _print_best(out, ws, report, label)
+
+
+def _dataset_best(ws, report) -> dict[str, Any] | None:
+    """The dataset's best (newest data version) when it is not this session's, with its session."""
+    best = report.best
+    session_best = _ranked(report, 1)[0]
+    if best is None or (session_best and session_best[0].handle.folder == best.folder):
+        return None
+    try:
+        session = ws.manifests.read_pipeline(report.dataset, best.folder).get("session")
+    except WorkspaceError:
+        session = None
+    return {"folder": best.folder, "number": best.number, "score": best.score, "session": session}
+
+
+def _print_best(out, ws, report, label) -> None:
+    """Last lines: the session's best and, when another session holds it, the dataset's best."""
+    from ..catalog.versions import newest_versions
+
+    session_best = _ranked(report, 1)[0]
+    if session_best:
+        top = session_best[0]
+        score = top.score(report.metric, report.partition)
+        out.print(f"session best: [bold]{top.handle.folder}[/] ({label} = {score:.4g})")
+    other = _dataset_best(ws, report)
+    if other is not None:
+        out.print(
+            f"dataset best: [bold]{other['folder']}[/] ({label} = {other['score']:.4g}, "
+            f"from session {other['session']})"
+        )
+    left_out = newest_versions(ws.predictions, report.dataset).left_out(
+        ws.predictions, report.dataset, report.partition
+    )
+    if left_out:
+        out.print(f"{left_out} pipelines of older data versions of {report.dataset} were not ranked")
+    if report.best is not None:
+        out.print(f"best predictions: {ws.layout.best_csv(report.dataset, report.best.folder)}")

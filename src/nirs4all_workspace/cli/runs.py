@@ -39,7 +39,8 @@ def list_runs(
             o.failed,
             human_size(o.size_bytes),
             o.last_run,
-            None if o.best is None else f"{o.best.partition} {o.best.metric} {o.best.score:.4g}",
+            None if o.best is None else f"{o.best.partition} {o.best.metric} {o.best.score:.4g}"
+            + (f" ({o.older_versions} of older data versions left out)" if o.older_versions else ""),
             None if o.best is None else o.best.folder,
             "yes" if o.archived else "",
         )
@@ -68,6 +69,7 @@ def show_runs(
     workspace: WorkspaceOption = None,
 ) -> None:
     """The sessions of a dataset and its best pipelines."""
+    from ..catalog.versions import newest_versions
     from ..errors import PipelineNotFound
     from ..facade import Workspace
     from ..maintenance.inventory import dataset_overview
@@ -80,7 +82,8 @@ def show_runs(
     best = overview.best
     metric = best.metric if best else None
     partition = best.partition if best else "val"
-    frame = ws.predictions.top(top, metric=metric, partition=partition, dataset=dataset)
+    versions = newest_versions(ws.predictions, dataset)  # the newest data version's pipelines
+    frame = ws.predictions.top(top, metric=metric, partition=partition, dataset=dataset, where=versions.where)
     metric = metric or ws.predictions.default_metric(dataset)
     if json_output:
         print_json(

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from ..workspace.results import (
+    DatasetIdentity,
     FittedStep,
     Partition,
     PipelineResult,
@@ -27,6 +28,7 @@ from ..workspace.results import (
 
 __all__ = [
     "METRIC_DIRECTIONS",
+    "DatasetIdentity",
     "DatasetLike",
     "Engine",
     "FittedStep",
@@ -62,7 +64,12 @@ METRIC_DIRECTIONS: dict[str, str] = {
 
 @runtime_checkable
 class DatasetLike(Protocol):
-    """What the workspace needs to know of an engine's dataset."""
+    """What the workspace needs to know of an engine's dataset.
+
+    A dataset may also expose ``identity`` (a :class:`DatasetIdentity`); without
+    it the workspace derives one from ``source``, ``target_name``, ``task`` and a
+    digest of the arrays it finds (see ``workspace.dataset_info.identity_of``).
+    """
 
     name: str
     source: str

@@ -8,8 +8,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..errors import IntegrityError
 from ..facade import Workspace
 from ..workspace.best import BestResult
+from ..workspace.dataset_info import current_digest
 
 
 @dataclass
@@ -25,6 +27,7 @@ class DatasetOverview:
     last_run: datetime | None
     best: BestResult | None
     archived: bool = False  # a runs tar of it exists under catalog/archives/runs/
+    older_versions: int = 0  # completed pipelines of older data versions: not ranked for the best
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -37,6 +40,7 @@ class DatasetOverview:
             "size_bytes": self.size_bytes,
             "last_run": self.last_run.isoformat() if self.last_run else None,
             "best": None if self.best is None else self.best.__dict__,
+            "older_versions_left_out": self.older_versions,
         }
 
 
@@ -57,7 +61,10 @@ def dataset_overview(workspace: Workspace, dataset: str) -> DatasetOverview:
     from ..catalog.archive_registry import archived_datasets
 
     folders = workspace.manifests.list_folders(dataset)
-    statuses = [workspace.manifests.status(dataset, f.folder) for f in folders]
+    finished = [_finished(workspace, dataset, f.folder) for f in folders]
+    statuses = [status for status, _ in finished]
+    newest = current_digest(workspace.layout, dataset)
+    older = sum(1 for status, digest in finished if status == "completed" and digest != newest)
     sessions = workspace.sessions.sessions(dataset)
     times = [s.get("finished_at") or s.get("started_at") for s in sessions]
     last = max((datetime.fromisoformat(t) for t in times if t), default=None)
@@ -74,7 +81,18 @@ def dataset_overview(workspace: Workspace, dataset: str) -> DatasetOverview:
         last_run=last,
         best=workspace.best.current(dataset),
         archived=dataset in archived_datasets(workspace.layout),
+        older_versions=older,
     )
+
+
+def _finished(workspace: Workspace, dataset: str, folder: str) -> tuple[str, str | None]:
+    """A folder's status (``incomplete`` if unreadable) and the data digest it ran on."""
+    try:
+        record = workspace.manifests.read_pipeline(dataset, folder)
+    except IntegrityError:
+        return "incomplete", None
+    status = record.get("status")
+    return (status if status in ("completed", "failed") else "incomplete"), record.get("data_digest")
 
 
 def overviews(workspace: Workspace, older_than: Any = None) -> list[DatasetOverview]:

@@ -42,6 +42,7 @@ from typing import Any
 from ..catalog.check import CatalogState, check_archives, check_catalog
 from ..errors import InputError, IntegrityError
 from ..facade import Workspace
+from ..workspace.dataset_info import current_digest
 from ..workspace.locking import FileLock
 from ..workspace.manifest import FINISHED_STATUSES
 from ..workspace.numbering import MAX_JUMP, known_numbers, parse_mark
@@ -336,10 +337,11 @@ class Checker:
             self.add("best", state, str(exc).split(";")[0], repairable=True)
             return
         metric, direction, partition = best_criterion(self.ws, dataset)
+        newest = current_digest(self.layout, dataset)  # only the newest data version competes
         scores = {
             folder: self._score(dataset, folder, metric, partition)
             for (_, folder), record in self.records.get(dataset, {}).items()
-            if record.get("status") == "completed"
+            if record.get("status") == "completed" and record.get("data_digest") == newest
         }
         valid = [s for s in scores.values() if s is not None]
         optimum = (min if direction == "min" else max)(valid) if valid else None

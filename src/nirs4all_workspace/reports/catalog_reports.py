@@ -24,7 +24,7 @@ from ..facade import Workspace
 from ..version import __version__
 from ..workspace.atomic import atomic_write_text
 from . import html
-from .pipelines import PipelineRow, best_row, catalog_rows
+from .pipelines import PipelineRow, best_row, catalog_rows, newest_version
 from .session import Criterion
 
 # The score shown to compare datasets (their own criterion, e.g. RMSE, has units).
@@ -88,7 +88,7 @@ def summarize(rows: Sequence[PipelineRow]) -> list[DatasetSummary]:
             for session, session_rows in by_session.items()
         ]
         sessions.sort(key=lambda s: (s.started or datetime(1970, 1, 1, tzinfo=UTC), s.session))
-        best = best_row(dataset_rows, c.metric, c.partition, c.direction)
+        best = best_row(newest_version(dataset_rows), c.metric, c.partition, c.direction)
         summaries.append(DatasetSummary(name, task, c, dataset_rows, sessions, best))
     return summaries
 

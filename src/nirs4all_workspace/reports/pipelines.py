@@ -47,6 +47,7 @@ class PipelineRow:
     n_samples: dict[str, int] = field(default_factory=dict)
     prediction_ids: dict[str, str] = field(default_factory=dict)
     scores: dict[str, dict[str, float]] = field(default_factory=dict)
+    data_digest: str | None = None  # the data version it ran on (None: before data versions)
 
     def score(self, metric: str, partition: str = "val") -> float | None:
         """The finite ``metric`` on ``partition``, or None."""
@@ -84,6 +85,7 @@ def rows_from_frame(frame: pl.DataFrame) -> list[PipelineRow]:
                 path=record.get("path"),
                 classes=json.loads(record["classes"]) if record.get("classes") else None,
                 n_features=record.get("n_features"),
+                data_digest=record.get("data_digest"),
             )
             rows[row.pipeline_id] = row
         partition = record.get("partition")
@@ -135,6 +137,15 @@ def best_by(items: Iterable[T], score: Callable[[T], float | None], direction: s
         if best_score is None or (value < best_score if direction == "min" else value > best_score):
             best, best_score = item, value
     return best
+
+
+def newest_version(rows: Sequence[PipelineRow]) -> list[PipelineRow]:
+    """The rows of the newest data version (that of the newest row with a digest); all without digests."""
+    dated = [r for r in rows if r.data_digest is not None]
+    if not dated:
+        return list(rows)
+    newest = max(dated, key=lambda r: (r.created_at is not None, r.created_at or 0, r.number)).data_digest
+    return [r for r in rows if r.data_digest == newest]
 
 
 def best_row(rows: Iterable[PipelineRow], metric: str, partition: str, direction: str) -> PipelineRow | None:

@@ -22,6 +22,7 @@ from ..errors import IntegrityError, PipelineNotFound
 from ..facade import Workspace
 from ..version import __version__
 from ..workspace.atomic import atomic_write_text
+from ..workspace.dataset_info import session_digests
 from ..workspace.layout import validate_name
 from . import html
 from .grid import grid_axes, heat_maps, parameter_text, varying_parameters
@@ -152,12 +153,20 @@ class SessionPage:
             test = self.best.score(c.metric, "test")
             if test is not None:
                 pairs.append((f"its test {c.metric}", test))
-        overall = best_row(self.dataset_rows, c.metric, c.partition, c.direction)
+        # The dataset's best among the pipelines of this session's data version only.
+        digests = session_digests(self.layout, self.dataset)
+        same = [r for r in self.dataset_rows if digests.get(r.session) == digests.get(self.session)]
+        overall = best_row(same, c.metric, c.partition, c.direction)
         if overall is not None and self.best is not None and overall.pipeline_id != self.best.pipeline_id:
             score = html.format_value(overall.score(c.metric, c.partition))
             pairs.append(
                 ("dataset's best", f"{overall.folder} (session {overall.session}, {c.label} {score})")
             )
+        left_out = sum(1 for r in self.dataset_rows if r.status == "completed") - sum(
+            1 for r in same if r.status == "completed"
+        )
+        if left_out:
+            pairs.append(("other data versions", f"{left_out} pipelines not ranked with this session's"))
         pairs.append(("data", _shape(sized)))
         return html.section("Summary", html.key_values(pairs), section_id="summary")
 

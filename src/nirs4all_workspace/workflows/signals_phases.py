@@ -41,7 +41,7 @@ def _bars(ctx: PhaseContext, phase: PhaseSpec) -> tuple[Any, list[int]]:
         )
     if (first, last) == (0, whole.n_samples):
         return whole, [first, last]
-    return whole.slice(first, last, name=f"{whole.name}_{first}_{last}"), [first, last]
+    return whole.slice(first, last), [first, last]  # named by bars.slice_name, as `run` names it
 
 
 def _metric_value(metrics: dict[str, Any], metric: str, direction: str) -> float:

@@ -4,6 +4,11 @@
 beside the pipeline folders is a copy of that pipeline's ``predictions.csv``,
 replaced only when a strictly better score arrives. Updates happen under the
 dataset's lock; the common case (a score that is not better) takes no lock.
+
+Only pipelines of the dataset's newest data version compete (its digest, from
+``_state/dataset.json``): the first pipeline of a new version replaces the best
+of the older one, whatever the scores, and pipelines that recorded no digest
+(written before data versions) compete only while no version is known.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import IntegrityError
 from .atomic import atomic_write_json, atomic_write_text
+from .dataset_info import current_digest
 from .layout import WorkspaceLayout
 from .locking import FileLock
 from .manifest import ManifestManager, utc_now
@@ -35,6 +41,7 @@ class BestResult:
     direction: str
     score: float
     updated_at: str
+    data_digest: str | None = None  # the data version it was chosen among (None: before versions)
 
     def beaten_by(self, score: float) -> bool:
         return score < self.score if self.direction == "min" else score > self.score
@@ -86,7 +93,8 @@ class BestTracker:
         score = saved.score(metric, partition) if saved.status == "completed" else None
         if score is None:
             return False
-        key = (dataset, metric, partition, direction)
+        digest = saved.record.get("data_digest")
+        key = (dataset, metric, partition, direction, digest)
         known = self._known.get(key)
         fresh = known is not None and known[1] is not None and known[1] == self._signature(dataset)
         if fresh and not _better(score, known[0], direction):
@@ -95,6 +103,8 @@ class BestTracker:
             if not saved.handle.paths.pipeline_json.is_file():
                 return False  # archived or deleted by another process since it was saved
             best = self._current_for(dataset, metric, partition, direction)
+            if best is not None and best.data_digest != digest:
+                return False  # not of the dataset's newest data version: it cannot be its best
             if best is not None and not best.beaten_by(score):
                 self._known[key] = (best.score, self._signature(dataset))
                 # A recompute may just have chosen this very pipeline.
@@ -108,6 +118,7 @@ class BestTracker:
                 partition,
                 direction,
                 score,
+                digest,
             )
             self._known[key] = (score, self._signature(dataset))
             return True
@@ -124,6 +135,8 @@ class BestTracker:
         best = self.current(dataset)
         if best is None or not best.same_criterion(metric, partition, direction):
             return self._recompute(dataset, metric, partition, direction)
+        if best.data_digest != current_digest(self.layout, dataset):
+            return self._recompute(dataset, metric, partition, direction)
         if not self.layout.pipeline(dataset, best.folder).dir.is_dir():
             return self._recompute(dataset, metric, partition, direction)
         return best
@@ -138,8 +151,9 @@ class BestTracker:
 
     def _choose(self, dataset: str, metric: str, partition: str, direction: str) -> BestResult | None:
         chosen: tuple[float, str, int] | None = None
+        digest = current_digest(self.layout, dataset)
         for entry in self.manifests.list_folders(dataset):
-            score = self._score_on_disk(dataset, entry.folder, metric, partition)
+            score = self._score_on_disk(dataset, entry.folder, metric, partition, digest)
             if score is not None and _better(score, chosen[0] if chosen else None, direction):
                 chosen = (score, entry.folder, entry.number)
         if chosen is None:
@@ -149,10 +163,16 @@ class BestTracker:
             return None
         score, folder, number = chosen
         text = self.layout.pipeline(dataset, folder).predictions_csv.read_text(encoding="utf-8")
-        return self._write(dataset, folder, number, text, metric, partition, direction, score)
+        return self._write(dataset, folder, number, text, metric, partition, direction, score, digest)
 
-    def _score_on_disk(self, dataset: str, folder: str, metric: str, partition: str) -> float | None:
-        if self.manifests.status(dataset, folder) != "completed":
+    def _score_on_disk(
+        self, dataset: str, folder: str, metric: str, partition: str, digest: str | None = None
+    ) -> float | None:
+        try:
+            record = self.manifests.read_pipeline(dataset, folder)
+        except IntegrityError:
+            return None
+        if record.get("status") != "completed" or record.get("data_digest") != digest:
             return None
         paths = self.layout.pipeline(dataset, folder)
         try:
@@ -175,11 +195,12 @@ class BestTracker:
         partition: str,
         direction: str,
         score: float,
+        digest: str | None = None,
     ) -> BestResult:
         target = self.layout.best_csv(dataset, folder)
         atomic_write_text(target, text)
         self._remove_best_files(dataset, keep=target.name)
-        best = BestResult(folder, number, metric, partition, direction, score, utc_now())
+        best = BestResult(folder, number, metric, partition, direction, score, utc_now(), digest)
         atomic_write_json(self.layout.best_state_file(dataset), asdict(best))
         return best
 

@@ -108,3 +108,36 @@ class StoredPipeline:
 
     record: dict[str, Any]
     read: Callable[[str], bytes]
+
+
+@dataclass(frozen=True)
+class DatasetIdentity:
+    """What a dataset's scores measure, as its engine defines it.
+
+    ``target``, ``task`` and ``slice`` name the *question* (a target column, or
+    for price bars a symbol and a range of bars): a dataset folder answers one
+    question, and the workspace refuses a run that asks another under the same
+    name. ``digest`` is a SHA-256 of the data as loaded (the *data version*):
+    changed content of the same question is a new version. ``source`` is where
+    it was read from (recorded, not compared: a file may move). The workspace
+    compares these fields; it never interprets them.
+    """
+
+    source: str
+    target: str | None = None
+    task: str | None = None
+    digest: str | None = None
+    slice: str | None = None
+
+    def question(self) -> dict[str, str | None]:
+        """The fields that must match for two runs to share a dataset folder."""
+        return {"target": self.target, "task": self.task, "slice": self.slice}
+
+    def to_dict(self) -> dict[str, str | None]:
+        return {
+            "source": self.source,
+            "target": self.target,
+            "task": self.task,
+            "digest": self.digest,
+            "slice": self.slice,
+        }

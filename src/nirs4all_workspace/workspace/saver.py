@@ -89,11 +89,15 @@ class SimulationSaver:
         n_samples: int | None = None,
         n_features: int | None = None,
         versions: dict[str, str] | None = None,
+        target: str | None = None,
+        data_digest: str | None = None,
     ) -> SavedPipeline:
         """Write everything of one executed pipeline; returns what was written.
 
         ``artifacts`` are the serialized fitted objects of ``result`` (serialized
         where the pipeline ran, so only bytes cross process boundaries).
+        ``target`` and ``data_digest`` (the dataset's question and data version)
+        go into ``pipeline.json`` and the catalog rows.
         """
         validate_name(dataset)
         if result.status not in ("completed", "failed"):
@@ -145,6 +149,8 @@ class SimulationSaver:
             "error": _last_line(result.error) if result.error else None,
             "info": result.info,
         }
+        if target is not None or data_digest is not None:
+            record["target"], record["data_digest"] = target, data_digest
         if result.files:  # engine files, with digests (only for engines that add some)
             record["files"] = {
                 name: {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}

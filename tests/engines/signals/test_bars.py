@@ -130,3 +130,18 @@ def test_the_real_spy_file_loads():
     assert bars.n_samples == 102_236
     assert bars.timeframe == "1m"
     assert bars.describe()["first"] == "2024-03-26T13:30:00Z"
+
+
+def test_a_slice_is_named_by_one_rule_and_asks_its_own_question(tmp_path):
+    from nirs4all_workspace.engines.signals.bars import slice_name
+
+    _frame(200).write_parquet(tmp_path / "SPY_1m.parquet")
+    whole = load_bars(tmp_path / "SPY_1m.parquet")
+    part = load_bars(f"{tmp_path / 'SPY_1m.parquet'}[0:150]")
+    assert part.name == slice_name("SPY_1m", 0, 150) == "SPY_1m_0_150"
+    assert whole.slice(0, 150).name == part.name  # as workflows slice it
+    assert whole.slice(20, 120).slice(10, 30).name == "SPY_1m_30_50"  # positions in the file
+    assert whole.identity.slice is None and part.identity.slice == "0:150"
+    assert whole.identity.question() != part.identity.question()
+    assert whole.identity.source == part.identity.source == str((tmp_path / "SPY_1m.parquet").absolute())
+    assert part.identity.digest == part.fingerprint != whole.identity.digest

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from ...engines.base import DatasetIdentity
 from ...errors import DatasetError
 
 PRICE_COLUMNS = ("open", "high", "low", "close")
@@ -76,8 +77,31 @@ class Bars:
         """Bars in a trading year at this spacing: 252 x 390 for one-minute bars, 252 for daily."""
         return bars_per_year(self.bar_seconds)
 
+    @property
+    def bar_range(self) -> tuple[int, int] | None:
+        """``(start, stop)`` in the file when these bars are a slice of it, else None."""
+        match = _RANGE.match(self.source)
+        if not match:
+            return None
+        start = int(match["start"] or 0)
+        return start, int(match["stop"]) if match["stop"] else start + self.n_samples
+
+    @property
+    def identity(self) -> DatasetIdentity:
+        """The question these bars answer: the symbol and the bar range; the digest of every bar."""
+        match = _RANGE.match(self.source)
+        span = self.bar_range
+        where = None if span is None else f"{span[0]}:{span[1]}"
+        return DatasetIdentity(
+            source=match["path"] if match else self.source,
+            target=self.symbol if where is None else f"{self.symbol}[{where}]",
+            task=self.task,
+            digest=self.fingerprint,
+            slice=where,
+        )
+
     def slice(self, start: int, stop: int | None = None, name: str | None = None) -> Bars:
-        """Bars ``start:stop`` as a new dataset (same name unless given).
+        """Bars ``start:stop`` as a new dataset, named by :func:`slice_name` unless given.
 
         Its ``source`` says so (``SPY_1m.parquet[0:19500]``), and :func:`load_bars`
         reads such a source back, so a replay can find the same bars again.
@@ -85,10 +109,12 @@ class Bars:
         first, last, _ = slice(start, stop).indices(self.n_samples)
         base, offset = self.source, 0
         match = _RANGE.match(self.source)
+        whole_name = self.name
         if match:
             base, offset = match["path"], int(match["start"] or 0)
+            whole_name = _unsliced_name(self.name, self.bar_range)
         return Bars(
-            name=name or self.name,
+            name=name or slice_name(whole_name, offset + first, offset + max(first, last)),
             source=f"{base}[{offset + first}:{offset + max(first, last)}]",
             timestamps=self.timestamps[first:last].copy(),
             open=self.open[first:last].copy(),
@@ -114,6 +140,25 @@ class Bars:
 
     def __repr__(self) -> str:
         return f"Bars({self.name!r}, {self.n_samples} bars, {self.timeframe})"
+
+
+def slice_name(name: str, start: int, stop: int) -> str:
+    """The dataset name of bars ``start:stop`` (positions in the file) of dataset ``name``.
+
+    The one naming rule for a range of bars, used by ``run`` (``SPY_1m.parquet[0:19500]``
+    is dataset ``SPY_1m_0_19500``), workflows, analytics and replay, so a slice
+    never shares a dataset folder with the whole file or another slice.
+    """
+    return f"{name}_{start}_{stop}"
+
+
+def _unsliced_name(name: str, span: tuple[int, int] | None) -> str:
+    """The whole file's dataset name, from a slice's name given by :func:`slice_name`."""
+    if span is not None:
+        suffix = slice_name("", *span)
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return name
 
 
 def _iso(ns: int) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from ...engines.base import DatasetIdentity
 from ...errors import DatasetError
 from .tables import (
     labels_from_numbers,
@@ -108,6 +109,16 @@ class SpectraDataset:
         """True when the dataset carries a test partition (``Xval``/``Yval``)."""
         return self.X_test is not None and self.y_test is not None
 
+    @property
+    def identity(self) -> DatasetIdentity:
+        """Source, target column, task and the data version (:func:`data_digest` of X and y)."""
+        return DatasetIdentity(
+            source=self.source,
+            target=self.target_name,
+            task=self.task,
+            digest=data_digest(self.X, self.y, self.X_test, self.y_test),
+        )
+
     def with_task(self, task: str) -> SpectraDataset:
         """This dataset treated as ``task``: numeric targets become labels for classification.
 
@@ -190,6 +201,7 @@ def load_dataset(path: Path | str, target: str | None = None, task: str | None =
     X = numeric_matrix(features, table, label)
     y, task = parse_target(frame[target_name], task, table, label)
     _check_size(X, label)
+    _check_target(y, target_name, list(features.columns), label, given=target is not None)
     return SpectraDataset(
         name=path.stem,
         source=str(path.resolve()),
@@ -218,6 +230,7 @@ def _load_folder(path: Path, target: str | None, task: str | None) -> SpectraDat
     y, target_name, task = _read_y(ycal, target, task)
     _check_rows(xcal, X, ycal, y)
     _check_size(X, f"'{xcal}'")
+    _check_target(y, target_name, names, f"'{ycal}'", given=True)
     X_test = y_test = test_ids = None
     if xval is not None and yval is not None:
         X_test, _ = _read_x(xval)
@@ -283,6 +296,66 @@ def _check_size(X: np.ndarray, label: str) -> None:
         raise DatasetError(
             f"dataset {label} has {len(X)} sample(s); at least 2 are needed to train and validate"
         )
+
+
+def _check_target(y: np.ndarray, name: str, features: list[str], label: str, given: bool) -> None:
+    """DatasetError when the target cannot be what was meant: constant, or a wavelength.
+
+    Without ``--target`` the last column is taken; when its name continues the
+    numeric sequence of the spectral column names (``..., 2496, 2498, 2500``), it
+    is one more wavelength, not a target, and scores on it would mean nothing.
+    """
+    values = np.asarray(y).tolist()
+    if len(set(values)) == 1:
+        raise DatasetError(
+            f"dataset {label}: target column {name!r} is constant (every value is {values[0]!r}); "
+            "name the real target column with --target COLUMN"
+        )
+    if given or not _continues_sequence(features, name):
+        return
+    raise DatasetError(
+        f"dataset {label}: the last column {name!r} continues the wavelengths "
+        f"({features[0]} ... {features[-1]}), so no target was given; name it with --target COLUMN"
+    )
+
+
+def _continues_sequence(features: list[str], name: str) -> bool:
+    """True when every feature name and ``name`` are numbers and ``name`` is the next step."""
+    try:
+        numbers = [float(f) for f in features[-8:]]
+        last = float(name)
+    except ValueError:
+        return False
+    if len(numbers) < 2:
+        return False
+    steps = np.diff(numbers)
+    step = float(np.median(steps))
+    if step == 0 or not np.all(np.sign(steps) == np.sign(step)):
+        return False
+    ahead = (last - numbers[-1]) / step
+    return 0 < ahead <= 2.5
+
+
+def data_digest(*arrays: np.ndarray | None) -> str:
+    """SHA-256 of arrays as loaded (shape, then float64 bytes or UTF-8 labels).
+
+    It depends on the values only: the same numbers written ``1.0`` or ``1.000``,
+    with another separator or quoting in the file, give the same digest.
+    """
+    import hashlib
+
+    digest = hashlib.sha256()
+    for array in arrays:
+        if array is None:
+            digest.update(b"|none")
+            continue
+        values = np.asarray(array)
+        digest.update(f"|{values.shape}".encode())
+        if values.dtype.kind in "fiub":
+            digest.update(np.ascontiguousarray(values, dtype=np.float64).tobytes())
+        else:
+            digest.update("\x1f".join(str(v) for v in values.ravel().tolist()).encode("utf-8"))
+    return digest.hexdigest()
 
 
 def _write_x(path: Path, X: np.ndarray, names: list[str]) -> None:

@@ -107,6 +107,12 @@ class SklearnEngine:
         """The score that decides the best pipeline: rmse (lower) or accuracy (higher)."""
         return ("accuracy", "max") if task == "classification" else ("rmse", "min")
 
+    def task_metrics(self, task: str) -> tuple[str, ...]:
+        """The metrics this engine scores for ``task`` (a metric of another task is refused)."""
+        from .metrics import CLASSIFICATION_METRICS, REGRESSION_METRICS
+
+        return CLASSIFICATION_METRICS if task == "classification" else REGRESSION_METRICS
+
     def __repr__(self) -> str:
         return "SklearnEngine()"
 
