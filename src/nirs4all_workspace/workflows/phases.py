@@ -64,12 +64,10 @@ def _ranked(
 def _grid_config(ctx: PhaseContext, phase: PhaseSpec, inputs: dict[str, dict[str, Any]]) -> Any:
     if "pipeline" in phase.options:
         value = phase.options["pipeline"]
-        if isinstance(value, str):
-            path = Path(value).expanduser()
-            reference = str(
-                path if path.is_absolute() or not (ctx.source_dir / path).is_file() else ctx.source_dir / path
-            )
-            return load_pipeline(reference, ctx.workspace.layout)[0]
+        if isinstance(value, str):  # the file's digest goes into the checkpoint (inputs.py)
+            from .inputs import pipeline_reference
+
+            return load_pipeline(pipeline_reference(ctx.source_dir, value), ctx.workspace.layout)[0]
         return value
     # 'model' over the pipelines an analysis chose: their steps, this model.
     analysis = inputs[phase.inputs[0]]
