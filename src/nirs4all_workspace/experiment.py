@@ -51,6 +51,7 @@ class ExperimentReport:
     best: BestResult | None = None
     outputs: RunOutputs | None = None  # plots and session report drawn at the end
     engine_summary: SummaryOutcome | None = None  # files of the engine's summarize() (e.g. _analytics/)
+    reused: int = 0  # pipelines of the grid completed before and not run again (run --resume)
 
 
 def default_session_name() -> str:
