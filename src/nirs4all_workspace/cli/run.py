@@ -152,6 +152,14 @@ def _run_all(ws, runner, plans, session, jobs, metric, execute, plots):
             for data, config, specs in plans
         ]
     except KeyboardInterrupt:
+        import warnings
+
+        # -j N: joblib warns, as its generator is dropped, that it cancelled queued tasks: they are the rest.
+        warnings.filterwarnings(
+            "ignore",
+            message=r".*tasks which were still being processed",
+            category=UserWarning,
+        )
         raise _interrupted(ws, [data.name for data, _, _ in plans], session) from None
 
 

@@ -1,6 +1,9 @@
 """Running a workflow: phases in order, each done once, resumable after a kill.
 
-A phase whose checkpoint matches its output is not run again; a grid phase
+A phase whose checkpoint matches its output and whose inputs (workflows/inputs.py)
+are unchanged is not run again; a phase whose inputs changed is stale and runs
+again, and the phases reading its output follow through their own digests. An
+output edited by hand is kept and feeds the phases downstream. A grid phase
 reuses every pipeline whose config hash already completed on the dataset. So a
 workflow killed at any point and run again with the same command ends with the
 same outputs as an uninterrupted run.
