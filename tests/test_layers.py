@@ -28,7 +28,7 @@ FLOORS: list[tuple[str, ...]] = [
     ("workspace",),
     ("catalog",),
     ("facade", "maintenance", "stored_results"),
-    ("engines", "experiment", "library", "reports", "workflows", "configs"),
+    ("engines", "experiment", "resume", "library", "reports", "workflows", "configs"),
     ("cli",),
 ]
 

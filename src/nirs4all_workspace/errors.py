@@ -14,6 +14,7 @@ Every error the library raises on purpose derives from one root, so callers
      |         +-- TrustRequired    it holds a pickle or an untrusted type (pass --trust)
      +-- IntegrityError             a digest or a file on disk is not what it should be
      +-- EngineError                an engine is not installed or broke its contract
+     +-- Interrupted                Ctrl-C, with what was kept and how to resume; exit status 130
 
 Messages name the thing, the path and what to do.
 """
@@ -28,6 +29,7 @@ __all__ = [
     "EngineError",
     "InputError",
     "IntegrityError",
+    "Interrupted",
     "InvalidNameError",
     "PipelineNotFound",
     "TrustRequired",
@@ -81,3 +83,13 @@ class IntegrityError(WorkspaceError):
 
 class EngineError(WorkspaceError):
     """An engine is missing or did not keep its side of the interface."""
+
+
+class Interrupted(WorkspaceError):  # noqa: N818 - reads as the outcome, like PipelineNotFound
+    """Ctrl-C during a command; the message says what was kept and the command that resumes.
+
+    Raised by a command that caught KeyboardInterrupt (after its clean-up); the
+    CLI prints the message alone and exits 130.
+    """
+
+    exit_code = 130

@@ -55,6 +55,7 @@ class ExperimentReport:
     outputs: RunOutputs | None = None  # plots and session report drawn at the end
     engine_summary: SummaryOutcome | None = None  # files of the engine's summarize() (e.g. _analytics/)
     restored: int = 0  # finished pipelines of an interrupted run whose catalog rows were restored first
+    reused: int = 0  # pipelines of the grid completed before and not run again (run --resume)
 
 
 def default_session_name() -> str:

@@ -12,7 +12,7 @@ import sys
 import typer
 from rich.markup import escape
 
-from ..errors import WorkspaceError
+from ..errors import Interrupted, WorkspaceError
 from . import analytics, catalog, export, library, predict, replay, report, run, runs, workflow, workspace
 from .render import error_console
 
@@ -54,7 +54,10 @@ def main(argv: list[str] | None = None) -> int:
         result = app(args=argv, prog_name="nirs4all", standalone_mode=False)
     except (WorkspaceError, OSError) as exc:
         # OSError: the file system refused (disk full, permissions, a folder where a file should be).
-        err.print(f"[bold red]error:[/] {escape(_describe(exc))}", markup=True)
+        if isinstance(exc, Interrupted):  # Ctrl-C a command turned into what was kept and how to go on
+            err.print(escape(_one_line(str(exc))))
+        else:
+            err.print(f"[bold red]error:[/] {escape(_describe(exc))}", markup=True)
         return getattr(exc, "exit_code", 1)
     except typer.Exit as exc:
         return exc.exit_code

@@ -53,12 +53,19 @@ def run(
     trust: Annotated[
         bool, typer.Option("--trust", help="--from-zip: accept classes and objects that are not trusted.")
     ] = False,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume", help="Run only the variants not completed on the dataset yet (after a stop)."
+        ),
+    ] = False,
     json_output: JsonOption = False,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Run every pipeline variant on each dataset and store the results.
 
     With no --dataset and no --pipeline: the built-in demo dataset and demo grid.
+    With --resume: the same command again after a stop; completed variants are reused, not refitted.
     """
     from ..configs import load_pipeline
     from ..engines.registry import get_engine
@@ -106,11 +113,9 @@ def run(
         plans.append((data, configs[0] if len(configs) == 1 else configs, specs))
 
     ws = Workspace.open(layout.root)
+    execute = _resumed() if resume else run_experiment  # --resume: the same call, on the variants left
     with _no_space_as_os_error(layout.root):
-        reports = [
-            _run_one(ws, runner, data, config, specs, session, jobs, metric, run_experiment, plots=plots)
-            for data, config, specs in plans
-        ]
+        reports = _run_all(ws, runner, plans, session, jobs, metric, execute, plots)
     if json_output:
         print_json({"workspace": str(ws.root), "runs": [_report_json(ws, r, top) for r in reports]})
         _refuse_unscored(reports)
@@ -221,6 +226,48 @@ def _run_one(ws, runner, data, config, specs, session, jobs, metric, run_experim
         )
 
 
+def _run_all(ws, runner, plans, session, jobs, metric, execute, plots):
+    """Every planned run; Ctrl-C becomes one line: what was saved, how to resume."""
+    try:
+        return [
+            _run_one(ws, runner, data, config, specs, session, jobs, metric, execute, plots=plots)
+            for data, config, specs in plans
+        ]
+    except KeyboardInterrupt:
+        import warnings
+
+        # -j N: joblib warns, as its generator is dropped, that it cancelled queued tasks: they are the rest.
+        warnings.filterwarnings(
+            "ignore",
+            message=r".*tasks which were still being processed",
+            category=UserWarning,
+        )
+        raise _interrupted(ws, [data.name for data, _, _ in plans], session) from None
+
+
+def _resumed():
+    from ..resume import run_resumed
+
+    return run_resumed
+
+
+def _interrupted(ws, datasets, session):
+    """Ctrl-C: how many pipelines this command saved, and the command that resumes it."""
+    import shlex
+    import sys
+
+    from ..errors import Interrupted
+    from ..resume import session_pipelines
+
+    saved = session_pipelines(ws, datasets, session)
+    args = sys.argv[1:]
+    if "run" in args:
+        again = "nirs4all " + shlex.join([*args, *([] if "--resume" in args else ["--resume"])])
+    else:
+        again = "the same 'nirs4all run' command with --resume"
+    return Interrupted(f"interrupted: {saved} pipeline(s) saved; to run the rest: {again}")
+
+
 def _ranked(report, top):
     """The ``top`` pipelines of this session by the session's metric."""
     partition = report.partition
@@ -262,6 +309,7 @@ def _report_json(ws, report, top) -> dict[str, Any]:
             }
             for s in ranked
         ],
+        **({"reused": report.reused} if getattr(report, "reused", 0) else {}),
         **_outputs_json(report.outputs),
         **({"analytics": [str(p) for p in report.engine_summary.files]} if report.engine_summary else {}),
     }
@@ -299,6 +347,8 @@ def _print_report(out, ws, report, top) -> None:
         f"{report.summary.duration_s:.1f} s)"
     )
     out.print(table(title, columns, rows))
+    if getattr(report, "reused", 0):
+        out.print(f"resumed: {report.reused} of {report.summary.pipelines} pipelines had completed, reused")
     for error in report.summary.errors[:5]:
         out.print(f"[red]failed[/] {error['folder']}: {error['error']}")
     outputs = report.outputs

@@ -29,10 +29,17 @@ def run(
         int,
         typer.Option("--jobs", "-j", help="Pipelines run in parallel (-1: all cores or cluster workers)."),
     ] = 1,
+    from_phase: Annotated[
+        str | None,
+        typer.Option("--from", help="Recompute this phase and every phase reading it, checkpoints or not."),
+    ] = None,
     json_output: JsonOption = False,
     workspace: WorkspaceOption = None,
 ) -> None:
-    """Run a workflow file, resuming from its checkpoints if it was stopped."""
+    """Run a workflow file, resuming from its checkpoints if it was stopped.
+
+    Phases whose inputs changed (pipeline files, data, upstream outputs) run again.
+    """
     from ..facade import Workspace
     from ..workflows import run_workflow
 
@@ -44,6 +51,7 @@ def run(
             scheduler=scheduler,
             n_jobs=jobs,
             progress=lambda line: shown.update(escape(line)),
+            from_phase=from_phase,
         )
     if json_output:
         print_json(
@@ -70,7 +78,7 @@ def status(
     json_output: JsonOption = False,
     workspace: WorkspaceOption = None,
 ) -> None:
-    """The phases of a workflow: status, output file and duration."""
+    """The phases of a workflow: status, output file, duration, and which are stale and why."""
     from ..facade import Workspace
     from ..workflows import workflow_status
 
@@ -106,6 +114,22 @@ def list_(json_output: JsonOption = False, workspace: WorkspaceOption = None) ->
 
 
 def _print_status(document: dict[str, Any]) -> None:
-    rows = [(p["name"], p["type"], p["status"], p.get("duration_s"), p["output"]) for p in document["phases"]]
+    rows = [
+        (p["name"], p["type"], _phase_status(p), p.get("duration_s"), p["output"], _phase_note(p))
+        for p in document["phases"]
+    ]
     title = f"workflow {document['id']}: {document.get('status')}"
-    console().print(table(title, ["phase", "type", "status", "seconds", "output"], rows))
+    console().print(table(title, ["phase", "type", "status", "seconds", "output", "why"], rows))
+
+
+def _phase_status(phase: dict[str, Any]) -> str:
+    if phase.get("edited_by_hand"):
+        return "edited"
+    return "stale" if phase.get("stale") and phase["status"] == "completed" else phase["status"]
+
+
+def _phase_note(phase: dict[str, Any]) -> str:
+    notes = list(phase.get("stale") or [])
+    if phase.get("edited_by_hand"):
+        notes.insert(0, "output edited by hand: kept, the phases reading it are recomputed from it")
+    return "; ".join(notes)

@@ -20,8 +20,9 @@ from typing import Any
 import numpy as np
 
 from ..configs import load_pipeline
-from ..errors import ConfigError, InputError, IntegrityError
+from ..errors import ConfigError, InputError
 from ..facade import Workspace
+from ..resume import completed_by_hash, data_version, restore_reused, split_completed
 from ..workspace.identity import config_hash
 from .spec import CHOICE_PARTITIONS, PhaseSpec
 
@@ -64,12 +65,10 @@ def _ranked(
 def _grid_config(ctx: PhaseContext, phase: PhaseSpec, inputs: dict[str, dict[str, Any]]) -> Any:
     if "pipeline" in phase.options:
         value = phase.options["pipeline"]
-        if isinstance(value, str):
-            path = Path(value).expanduser()
-            reference = str(
-                path if path.is_absolute() or not (ctx.source_dir / path).is_file() else ctx.source_dir / path
-            )
-            return load_pipeline(reference, ctx.workspace.layout)[0]
+        if isinstance(value, str):  # the file's digest goes into the checkpoint (inputs.py)
+            from .inputs import pipeline_reference
+
+            return load_pipeline(pipeline_reference(ctx.source_dir, value), ctx.workspace.layout)[0]
         return value
     # 'model' over the pipelines an analysis chose: their steps, this model.
     analysis = inputs[phase.inputs[0]]
@@ -88,32 +87,19 @@ def _grid_config(ctx: PhaseContext, phase: PhaseSpec, inputs: dict[str, dict[str
     return configs
 
 
-def completed_by_hash(workspace: Workspace, dataset: str) -> dict[str, dict[str, Any]]:
-    """``pipeline.json`` of the newest completed pipeline of each config hash of ``dataset``."""
-    found: dict[str, dict[str, Any]] = {}
-    manifests = workspace.manifests
-    for entry in manifests.list_folders(dataset):
-        try:
-            record = manifests.read_pipeline(dataset, entry.folder)
-        except IntegrityError:  # incomplete (a killed run) or unreadable: not reusable
-            record = {}
-        if record.get("status") == "completed" and record.get("hash"):
-            found[record["hash"]] = record
-    return found
-
-
 def run_missing(
     ctx: PhaseContext, phase: PhaseSpec, dataset: Any, specs: list[Any], config: Any
 ) -> tuple[dict[str, dict[str, Any]], int]:
     """Run the ``specs`` whose config hash has not completed on ``dataset`` yet (resume).
 
     Returns the completed records of the dataset by hash, after the run, and how
-    many of ``specs`` were reused rather than run.
+    many of ``specs`` were reused rather than run (the filter is ``resume.py``'s,
+    shared with ``nirs4all run --resume``).
     """
     from ..experiment import run_experiment
 
-    done = completed_by_hash(ctx.workspace, dataset.name)
-    remaining = [s for s in specs if config_hash(s.config) not in done]
+    version = data_version(dataset)
+    done, remaining = split_completed(ctx.workspace, dataset.name, specs, version)
     reused = len(specs) - len(remaining)
     ctx.log(f"phase {phase.name}: {len(specs)} pipelines, {reused} reused, {len(remaining)} to run")
     if not remaining:
@@ -135,7 +121,7 @@ def run_missing(
         plots="none",
         backend=ctx.backend,
     )
-    return completed_by_hash(ctx.workspace, dataset.name), reused
+    return completed_by_hash(ctx.workspace, dataset.name, version), reused
 
 
 def run_grid(ctx: PhaseContext, phase: PhaseSpec, inputs: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -182,25 +168,9 @@ def _metrics(workspace: Workspace, dataset: str, folder: str) -> dict[str, Any]:
 
 def _repair_reused(ctx: PhaseContext, folders: list[str]) -> None:
     """A run killed mid-way may have saved pipelines without their catalog rows or best file."""
-    import polars as pl
-
-    from ..library.exports import refresh_exports
-    from ..maintenance.rebuild import reindex
-
-    workspace, dataset = ctx.workspace, ctx.dataset.name
-    ids = {workspace.manifests.read_pipeline(dataset, f)["id"]: f for f in folders}
-    present = workspace.predictions.collect(
-        workspace.predictions.scan()
-        .filter(pl.col("pipeline_id").is_in(list(ids)))
-        .select("pipeline_id")
-        .unique()
-    )["pipeline_id"].to_list()
-    missing = [(dataset, ids[i]) for i in ids if i not in set(present)]
-    if missing:
-        reindex(workspace, missing)
-        ctx.log(f"catalog rows restored for {len(missing)} pipeline(s) saved by an interrupted run")
-    workspace.best.recompute(dataset, ctx.metric, ctx.direction)
-    refresh_exports(workspace, dataset)
+    restored = restore_reused(ctx.workspace, ctx.dataset.name, folders, ctx.metric, ctx.direction)
+    if restored:
+        ctx.log(f"catalog rows restored for {restored} pipeline(s) saved by an interrupted run")
 
 
 # -- analysis -----------------------------------------------------------------

@@ -3,8 +3,11 @@
 ``workflows/<id>/workflow.json`` lists the phases with their status, input and
 output paths and timings; ``analysis/<phase>.json`` holds what a phase
 produced; ``checkpoints/<phase>.json`` is written (atomically) only after that
-output, with its SHA-256, so a phase counts as done exactly when its checkpoint
-exists and still matches its output. ``workflow.log`` is an append-only text log.
+output, with its SHA-256 and the digests of everything the phase read
+(``inputs``), so a phase counts as done exactly when its checkpoint exists,
+still matches its output and its inputs are unchanged. An output that no longer
+matches its checkpoint was edited by hand and is kept. ``workflow.log`` is an
+append-only text log.
 """
 
 from __future__ import annotations
@@ -16,11 +19,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..errors import WorkspaceError
+from ..errors import InputError, WorkspaceError
 from ..workspace.atomic import atomic_write_json, atomic_write_text, read_json
 from ..workspace.layout import WorkspaceLayout
 from ..workspace.locking import FileLock
 from ..workspace.manifest import utc_now
+from .inputs import changes
 from .spec import WorkflowSpec
 
 FORMAT_VERSION = 1
@@ -116,8 +120,16 @@ class WorkflowState:
     def relative_output(self, phase: str) -> str:
         return self.layout.relative(self.layout.workflow_output(self.workflow_id, phase))
 
-    def write_output(self, phase: str, document: dict[str, Any]) -> None:
-        """Write the phase's output, then its checkpoint (both atomically, in that order)."""
+    def write_output(
+        self, phase: str, document: dict[str, Any], inputs: dict[str, Any] | None = None
+    ) -> None:
+        """Write the phase's output, then its checkpoint (both atomically, in that order).
+
+        The checkpoint records ``inputs``, the digests of what the phase read
+        (workflows/inputs.py). Call :meth:`discard_checkpoint` before running the
+        phase, so that a kill between the two writes leaves no stale checkpoint
+        that would make the new output look edited by hand.
+        """
         text = output_text(document)
         atomic_write_text(self.layout.workflow_output(self.workflow_id, phase), text)
         checkpoint = {
@@ -125,19 +137,78 @@ class WorkflowState:
             "output": self.relative_output(phase),
             "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
             "completed_at": utc_now(),
+            "inputs": inputs,
         }
         atomic_write_json(self.layout.workflow_checkpoint(self.workflow_id, phase), checkpoint)
 
-    def completed_output(self, phase: str) -> dict[str, Any] | None:
-        """The output of a phase whose checkpoint matches it; None if the phase must run (again)."""
+    def discard_checkpoint(self, phase: str) -> None:
+        """Remove the phase's checkpoint: it is about to run again."""
+        self.layout.workflow_checkpoint(self.workflow_id, phase).unlink(missing_ok=True)
+
+    def checkpoint(self, phase: str) -> dict[str, Any] | None:
+        """The phase's checkpoint, or None if there is none (or it cannot be read)."""
         try:
-            checkpoint = read_json(self.layout.workflow_checkpoint(self.workflow_id, phase))
-            data = self.layout.workflow_output(self.workflow_id, phase).read_bytes()
+            document = read_json(self.layout.workflow_checkpoint(self.workflow_id, phase))
         except (OSError, ValueError):
             return None
-        if checkpoint.get("sha256") != hashlib.sha256(data).hexdigest():
+        return document if isinstance(document, dict) else None
+
+    def output_sha256(self, phase: str) -> str | None:
+        """SHA-256 of the phase's output file as it is now (None if there is none)."""
+        try:
+            data = self.layout.workflow_output(self.workflow_id, phase).read_bytes()
+        except OSError:
             return None
-        return json.loads(data)
+        return hashlib.sha256(data).hexdigest()
+
+    def completed_output(self, phase: str) -> dict[str, Any] | None:
+        """The output of a phase whose checkpoint matches it; None if the phase must run (again)."""
+        checkpoint = self.checkpoint(phase)
+        if checkpoint is None or checkpoint.get("sha256") != self.output_sha256(phase):
+            return None
+        return self.read_output(phase)
+
+    def read_output(self, phase: str) -> dict[str, Any]:
+        """The phase's output document; InputError if it is not a JSON mapping (an edit gone wrong)."""
+        path = self.layout.workflow_output(self.workflow_id, phase)
+        try:
+            document = json.loads(path.read_bytes())
+        except ValueError as exc:
+            raise InputError(
+                f"{path} is not valid JSON ({exc}); fix it, or run with --from {phase} to recompute it"
+            ) from None
+        if not isinstance(document, dict):
+            raise InputError(f"{path} must hold a JSON mapping; fix it, or run with --from {phase}")
+        return document
+
+    def assess(self, phase: str, current: dict[str, Any]) -> tuple[str, list[str]]:
+        """What to do with a phase whose inputs now have the digests ``current``, and why.
+
+        ``run`` (no checkpoint or output: it never finished), ``stale`` (what it
+        read changed: reasons), ``edited`` (its output no longer matches its
+        checkpoint: edited by hand, kept), ``kept`` (edited earlier and kept;
+        reasons say what changed since) or ``done``.
+        """
+        checkpoint = self.checkpoint(phase)
+        sha = self.output_sha256(phase)
+        if checkpoint is None or sha is None:
+            return "run", []
+        reasons = changes(checkpoint.get("inputs"), current)
+        if checkpoint.get("sha256") != sha:
+            return "edited", reasons
+        if checkpoint.get("edited_by_hand"):
+            return "kept", reasons
+        return ("stale", reasons) if reasons else ("done", [])
+
+    def accept_edit(self, phase: str) -> None:
+        """Record a hand-edited output as the phase's result: its checkpoint takes the new SHA-256."""
+        checkpoint = self.checkpoint(phase) or {}
+        previous = checkpoint.get("sha256")
+        checkpoint.update(
+            sha256=self.output_sha256(phase),
+            edited_by_hand={"detected_at": utc_now(), "previous_sha256": previous},
+        )
+        atomic_write_json(self.layout.workflow_checkpoint(self.workflow_id, phase), checkpoint)
 
     def log(self, message: str) -> None:
         """Append one line to ``workflow.log`` (one write per line)."""
