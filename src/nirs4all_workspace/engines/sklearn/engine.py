@@ -65,6 +65,32 @@ class SklearnEngine:
             result.info["warnings"] = messages[:MAX_WARNINGS]
         return result
 
+    def group_key(self, spec: PipelineSpec) -> str:
+        """Consecutive specs with equal keys run together (:meth:`execute_group`): same splitter,
+        preprocessing and task, any model."""
+        from .groups import group_key
+
+        return group_key(spec.config)
+
+    def execute_group(self, specs: Sequence[PipelineSpec], dataset: SpectraDataset) -> list[PipelineResult]:
+        """Execute specs that share :meth:`group_key`: preprocessing once per fold, PLS sizes from one fit.
+
+        One result per spec, in order, with the numbers of :meth:`execute` (swept PLS
+        sizes to ~1e-13). Exceptions propagate: run the specs one by one then.
+        """
+        from .groups import execute_group
+
+        if len(specs) == 1:
+            return [self.execute(specs[0], dataset)]
+        with warnings.catch_warnings(record=True) as caught, threadpool_limits(limits=1):
+            warnings.simplefilter("always")
+            results = execute_group(specs, dataset, _prefix_cache())
+        messages = list(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
+        for result in results:
+            if messages:
+                result.info["warnings"] = messages[:MAX_WARNINGS]
+        return results
+
     def load_dataset(self, source: Path | str, **options: Any) -> SpectraDataset:
         """Read a CSV/Parquet file or a nirs4all folder; options ``target`` and ``task``.
 
@@ -92,6 +118,18 @@ class SklearnEngine:
 
     def __repr__(self) -> str:
         return "SklearnEngine()"
+
+
+_CACHE: list[Any] = []
+
+
+def _prefix_cache() -> Any:
+    """This process's preprocessing cache, shared by the groups it executes (see :mod:`.prefix_cache`)."""
+    if not _CACHE:
+        from .prefix_cache import PrefixCache
+
+        _CACHE.append(PrefixCache())
+    return _CACHE[0]
 
 
 def execute_pipeline(spec: PipelineSpec, dataset: SpectraDataset) -> PipelineResult:

@@ -1,0 +1,199 @@
+"""Executing variants that share their splitter and preprocessing as one group.
+
+Variants of a grid often differ only in the model (``snv > sg1`` before ten PLS
+sizes and three Ridge alphas). :func:`execute_group` runs them fold by fold:
+the preprocessing is fitted and applied once per fold and once for the refit
+(through :mod:`.prefix_cache`, so a shorter shared prefix is reused across groups
+too), then every model of the group is fitted on the same transformed data;
+PLS models that differ only in ``n_components`` come from one fit at the largest
+count (:mod:`.sweep`). Each variant still gets its own :class:`PipelineResult`
+with its own fitted final steps; the shared preprocessing objects are the same
+objects in every result, so the workspace stores them once.
+
+The calls on each estimator are those a scikit-learn ``Pipeline`` makes
+(``fit_transform`` on the training rows, ``transform`` on the others), so a
+group gives the numbers of separate runs: identical for every model but swept
+PLS, which agrees to ~1e-13 (see :mod:`.sweep`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.pipeline import Pipeline
+
+from ..base import FittedStep, PipelineResult, PipelineSpec, PredictionBlock
+from .config import build_pipeline
+from .datasets import SpectraDataset
+from .metrics import score
+from .prefix_cache import PrefixCache
+from .sweep import fit_pls_counts, sweep_key
+
+
+def group_key(config: Mapping[str, Any]) -> str:
+    """Variants with equal keys share splitter, preprocessing and task: everything but the model."""
+    steps = [step for step in config["pipeline"] if "model" not in step]
+    return json.dumps({"steps": steps, "task": config.get("task")}, sort_keys=True)
+
+
+def execute_group(
+    specs: Sequence[PipelineSpec], dataset: SpectraDataset, cache: PrefixCache | None = None
+) -> list[PipelineResult]:
+    """One result per spec, in order; the specs must share :func:`group_key`.
+
+    Exceptions propagate (the caller then runs the specs one at a time, so each
+    failure is recorded against its own pipeline).
+    """
+    from .engine import _info, _OutOfFold, _predictions, _seed, _seed_splitter, default_splitter
+
+    start = time.perf_counter()
+    keys = {group_key(spec.config) for spec in specs}
+    if len(keys) != 1:
+        raise ValueError("execute_group needs specs that differ only in their model")
+    cache = cache if cache is not None else PrefixCache()
+    built = [build_pipeline(spec.config) for spec in specs]
+    task = built[0].task or dataset.task
+    data = dataset.with_task(task)
+    pipelines = []
+    for b in built:
+        pipeline = Pipeline([(f"step{i}", obj) for i, obj in b.steps])
+        _seed(pipeline)
+        pipelines.append(pipeline)
+    prefix = [obj for _, obj in pipelines[0].steps[:-1]]
+    config_steps = specs[0].config["pipeline"]
+    prefix_steps = [json.dumps(config_steps[index], sort_keys=True) for index, _ in built[0].steps[:-1]]
+    models = [p.steps[-1][1] for p in pipelines]
+    splitter = built[0].splitter if built[0].splitter is not None else default_splitter(task, data.y)
+    _seed_splitter(splitter)
+
+    X, y, ids = data.X, data.y, data.sample_ids
+    n = len(specs)
+    blocks: list[list[PredictionBlock]] = [[] for _ in range(n)]
+    folds: list[list[dict[str, float]]] = [[] for _ in range(n)]
+    oof = [_OutOfFold(len(y)) for _ in range(n)]
+    rows = (cache.fingerprint(X, y), " ".join(repr(splitter).split()))
+    for fold, (train, val) in enumerate(splitter.split(X, y)):
+        _, Xtr, (Xva,) = cache.apply((*rows, fold), prefix_steps, prefix, X[train], y[train], [X[val]])
+        fitted = _fit_models(models, Xtr, y[train])
+        for i, model in enumerate(fitted):
+            pred = _predictions(model.predict(Xva), len(val))
+            scores = score(task, y[val], pred)
+            blocks[i].append(PredictionBlock("val", y[val], pred, ids[val], scores, fold=fold))
+            folds[i].append(scores)
+            oof[i].add(val, pred)
+    if not folds[0]:
+        raise ValueError(f"the splitter {splitter!r} produced no folds")
+
+    others = [data.X_test] if data.has_test else []
+    final_prefix, Xall, transformed = cache.apply((*rows, "refit"), prefix_steps, prefix, X, y, others)
+    finals = _fit_models(models, Xall, y)
+    per_spec = (time.perf_counter() - start) / n
+    results = []
+    for i, model in enumerate(finals):
+        result = _result(task, data, model, Xall, transformed, blocks[i], folds[i], oof[i])
+        result.fitted = [
+            FittedStep(step=index, operator=type(obj).__name__, obj=obj)
+            for (index, _), obj in zip(built[i].steps, [*final_prefix, model], strict=True)
+        ]
+        result.info = _info(_as_pipeline([*final_prefix, model]), splitter, data, len(folds[i]))
+        result.info["group"] = {"variants": n, "shared": "preprocessing per fold" + _swept(models)}
+        result.duration_s = per_spec
+        results.append(result)
+    return results
+
+
+def _as_pipeline(objs: list[Any]) -> Pipeline:
+    return Pipeline([(f"step{j}", obj) for j, obj in enumerate(objs)])
+
+
+def _result(
+    task: str,
+    data: SpectraDataset,
+    model: Any,
+    Xall: np.ndarray,
+    transformed: list[np.ndarray],
+    blocks: list[PredictionBlock],
+    folds: list[dict[str, float]],
+    oof: Any,
+) -> PipelineResult:
+    """One variant's result from its fold blocks and its final model.
+
+    ``Xall`` and ``transformed`` (the test spectra, if any) went through the refit
+    preprocessing; the caller adds the fitted steps and the info.
+    """
+    from .engine import _predictions
+
+    y, ids = data.y, data.sample_ids
+    seen, oof_pred = oof.result(task)
+    metrics = {"val": score(task, y[seen], oof_pred)}
+    blocks.append(PredictionBlock("val", y[seen], oof_pred, ids[seen], metrics["val"]))
+    train_pred = _predictions(model.predict(Xall), len(Xall))
+    metrics["train"] = score(task, y, train_pred)
+    blocks.insert(0, PredictionBlock("train", y, train_pred, ids, metrics["train"]))
+    if data.has_test:
+        assert data.y_test is not None and data.test_sample_ids is not None
+        test_pred = _predictions(model.predict(transformed[0]), len(transformed[0]))
+        metrics["test"] = score(task, data.y_test, test_pred)
+        blocks.append(PredictionBlock("test", data.y_test, test_pred, data.test_sample_ids, metrics["test"]))
+    return PipelineResult(
+        status="completed",
+        task=task,
+        metrics=metrics,
+        folds=folds,
+        predictions=blocks,
+        classes=sorted(np.unique(y).tolist()) if task == "classification" else None,
+    )
+
+
+def _swept(models: list[Any]) -> str:
+    swept = sum(1 for members in _sweeps(models).values() if len(members) > 1 for _ in members)
+    return f", {swept} PLS sizes from one fit per sweep" if swept else ""
+
+
+def _sweeps(models: list[Any]) -> dict[tuple[Any, ...], list[int]]:
+    """PLS models that one fit can give, by their shared parameters."""
+    sweeps: dict[tuple[Any, ...], list[int]] = {}
+    for i, model in enumerate(models):
+        key = sweep_key(model)
+        if key is not None:
+            sweeps.setdefault(key, []).append(i)
+    return sweeps
+
+
+def _fit_models(models: list[Any], X: np.ndarray, y: np.ndarray) -> list[Any]:
+    """A fitted clone of every model on the same data; PLS sizes of one sweep from one fit."""
+    fitted: list[Any] = [None] * len(models)
+    for members in _sweeps(models).values():
+        if len(members) < 2:
+            continue
+        counts = {models[i].n_components for i in members}
+        try:
+            by_count = fit_pls_counts(models[members[0]], X, y, counts)
+        except ValueError:  # a count above the rank bound: separate fits say which variant fails
+            by_count = {}
+        for i in members:
+            model = by_count.get(models[i].n_components)
+            # Each variant owns its object (two variants may ask for the same count).
+            if model is not None:
+                fitted[i] = model if _first(members, i, models) else clone_fitted(model)
+    for i, model in enumerate(models):
+        if fitted[i] is None:
+            fitted[i] = clone(model).fit(X, y)
+    return fitted
+
+
+def _first(members: list[int], i: int, models: list[Any]) -> bool:
+    count = models[i].n_components
+    return next(j for j in members if models[j].n_components == count) == i
+
+
+def clone_fitted(model: Any) -> Any:
+    """A deep copy of a fitted estimator."""
+    import copy
+
+    return copy.deepcopy(model)
