@@ -24,7 +24,7 @@ from ..workspace.dataset_info import fingerprint
 from ..workspace.workspace import Workspace
 from .contents import TrainedZip, open_trained
 
-TRUSTED_CLASS_PREFIXES = ("sklearn.", "nirs4all_workspace.engines.sklearn.")
+TRUSTED_CLASS_PREFIXES = ("sklearn.", "nirs4all_workspace.engines.sklearn.", "chemotools.")
 RELATIVE_TOLERANCE = 1e-9
 
 

@@ -29,7 +29,7 @@ from .metrics import score
 
 SEED = 42
 DEFAULT_SPLITS = 5
-_DATASET_OPTIONS = ("target", "task")
+_DATASET_OPTIONS = ("target", "task", "reference", "resample")
 
 
 MAX_WARNINGS = 10  # distinct warning messages kept per pipeline
@@ -94,6 +94,10 @@ class SklearnEngine:
     def load_dataset(self, source: Path | str, **options: Any) -> SpectraDataset:
         """Read a CSV/Parquet file or a nirs4all folder; options ``target`` and ``task``.
 
+        With ``reference`` (a CSV naming each file), ``source`` is a folder of
+        instrument files (see :mod:`.instruments`); ``resample`` puts spectra on
+        different axes onto one.
+
         Raises :class:`DatasetError` for unreadable data or an unknown option.
         """
         unknown = sorted(set(options) - set(_DATASET_OPTIONS))
@@ -102,6 +106,14 @@ class SklearnEngine:
                 f"unknown dataset option(s) {', '.join(unknown)} for '{source}'; "
                 f"options are: {', '.join(_DATASET_OPTIONS)}"
             )
+        if options.get("reference") is not None:  # a folder of instrument files (the [formats] extra)
+            from .instruments import load_instrument_folder
+
+            resample = bool(options.get("resample"))
+            target, task = options.get("target"), options.get("task")
+            return load_instrument_folder(source, options["reference"], target, task, resample)
+        if options.get("resample"):
+            raise DatasetError("--resample applies to a folder of instrument files given with --reference")
         return load_dataset(source, target=options.get("target"), task=options.get("task"))
 
     def demo_dataset(self) -> SpectraDataset:
