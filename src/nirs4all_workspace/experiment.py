@@ -112,9 +112,16 @@ def execute_group_and_serialize(
         except Exception:  # fall back to one at a time (below)
             results = []
         if len(results) == len(specs):
+            # Variants of a group share fitted objects (their preprocessing): serialize each once.
+            done: dict[tuple[int, str, int], SerializedArtifact] = {}
             out = []
             for result in results:
-                artifacts = [serialize(f.step, f.operator, f.obj) for f in result.fitted]
+                artifacts = []
+                for f in result.fitted:
+                    key = (f.step, f.operator, id(f.obj))
+                    if key not in done:
+                        done[key] = serialize(f.step, f.operator, f.obj)
+                    artifacts.append(done[key])
                 result.fitted = []
                 out.append((result, artifacts))
             return out

@@ -66,7 +66,12 @@ def fit_pls_counts(
         parts, stable = _ikpls_parts(X, Y, top, bool(template.scale))
     else:
         parts, stable = _nipals_parts(template, X, y, top)
-    return {k: _model(template, parts, k, p, one_d) for k in wanted if k <= stable}
+    params = template.get_params(deep=False)  # once: clone() per count would inspect the class each time
+    return {
+        k: _model(type(template)(**{**params, "n_components": k}), parts, k, p, one_d)
+        for k in wanted
+        if k <= stable
+    }
 
 
 def _center_scale(X: np.ndarray, Y: np.ndarray, scale: bool) -> tuple[np.ndarray, ...]:
@@ -123,9 +128,8 @@ def _nipals_parts(
     return parts, len(big.n_iter_)
 
 
-def _model(template: PLSRegression, parts: dict[str, Any], k: int, p: int, one_d: bool) -> PLSRegression:
-    """A PLSRegression fitted with ``k`` components, attributes as scikit-learn's fit sets them."""
-    model = clone(template).set_params(n_components=k)
+def _model(model: PLSRegression, parts: dict[str, Any], k: int, p: int, one_d: bool) -> PLSRegression:
+    """``model`` (unfitted, ``k`` components) fitted: attributes as scikit-learn's fit sets them."""
     W, P = parts["W"][:, :k].copy(), parts["P"][:, :k].copy()
     Q, C = parts["Q"][:, :k].copy(), parts["C"][:, :k].copy()
     model.n_features_in_ = p
