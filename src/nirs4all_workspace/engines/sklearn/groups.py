@@ -81,9 +81,10 @@ def execute_group(
     rows = (cache.fingerprint(X, y), " ".join(repr(splitter).split()))
     for fold, (train, val) in enumerate(splitter.split(X, y)):
         _, Xtr, (Xva,) = cache.apply((*rows, fold), prefix_steps, prefix, X[train], y[train], [X[val]])
-        fitted = _fit_models(models, Xtr, y[train], sweeps)
+        fitted = _fit_models(models, Xtr, y[train], sweeps, predict_only=True)
+        centred: dict[bytes, np.ndarray] = {}
         for i, model in enumerate(fitted):
-            pred = _predictions(_predict(model, Xva), len(val))
+            pred = _predictions(_predict(model, Xva, centred), len(val))
             scores = score(task, y[val], pred)
             blocks[i].append(PredictionBlock("val", y[val], pred, ids[val], scores, fold=fold))
             folds[i].append(scores)
@@ -96,8 +97,9 @@ def execute_group(
     finals = _fit_models(models, Xall, y, sweeps)
     per_spec = (time.perf_counter() - start) / n
     results = []
+    centred: tuple[dict[bytes, np.ndarray], dict[bytes, np.ndarray]] = ({}, {})
     for i, model in enumerate(finals):
-        result = _result(task, data, model, Xall, transformed, blocks[i], folds[i], oof[i])
+        result = _result(task, data, model, Xall, transformed, blocks[i], folds[i], oof[i], centred)
         result.fitted = [
             FittedStep(step=index, operator=type(obj).__name__, obj=obj)
             for (index, _), obj in zip(built[i].steps, [*final_prefix, model], strict=True)
@@ -136,10 +138,20 @@ class _Collected:
         return slow.result(task)
 
 
-def _predict(model: Any, X: np.ndarray) -> Any:
-    """``model.predict(X)``; for PLSRegression the same arithmetic without re-validating X each time."""
+def _predict(model: Any, X: np.ndarray, centred: dict[bytes, np.ndarray] | None = None) -> Any:
+    """``model.predict(X)``; for PLSRegression the same arithmetic without re-validating X each time.
+
+    ``centred`` keeps ``X - x_mean`` for the PLS sizes of one sweep (they share the mean).
+    """
     if type(model) is PLSRegression and isinstance(X, np.ndarray) and X.dtype == np.float64:
-        pred = (X - model._x_mean) @ model.coef_.T + model.intercept_  # PLSRegression.predict's own steps
+        key = model._x_mean.tobytes()
+        Xc = None if centred is None else centred.get(key)
+        if Xc is None:
+            Xc = X - model._x_mean
+            if centred is not None:
+                centred.clear()  # one sweep at a time: never more than one centred copy
+                centred[key] = Xc
+        pred = Xc @ model.coef_.T + model.intercept_  # PLSRegression.predict's own steps
         return pred.ravel() if model._predict_1d else pred
     return model.predict(X)
 
@@ -157,6 +169,7 @@ def _result(
     blocks: list[PredictionBlock],
     folds: list[dict[str, float]],
     oof: Any,
+    centred: tuple[dict[bytes, np.ndarray], dict[bytes, np.ndarray]],
 ) -> PipelineResult:
     """One variant's result from its fold blocks and its final model.
 
@@ -169,12 +182,12 @@ def _result(
     seen, oof_pred = oof.result(task)
     metrics = {"val": score(task, y[seen], oof_pred)}
     blocks.append(PredictionBlock("val", y[seen], oof_pred, ids[seen], metrics["val"]))
-    train_pred = _predictions(_predict(model, Xall), len(Xall))
+    train_pred = _predictions(_predict(model, Xall, centred[0]), len(Xall))
     metrics["train"] = score(task, y, train_pred)
     blocks.insert(0, PredictionBlock("train", y, train_pred, ids, metrics["train"]))
     if data.has_test:
         assert data.y_test is not None and data.test_sample_ids is not None
-        test_pred = _predictions(_predict(model, transformed[0]), len(transformed[0]))
+        test_pred = _predictions(_predict(model, transformed[0], centred[1]), len(transformed[0]))
         metrics["test"] = score(task, data.y_test, test_pred)
         blocks.append(PredictionBlock("test", data.y_test, test_pred, data.test_sample_ids, metrics["test"]))
     return PipelineResult(
@@ -203,7 +216,11 @@ def _sweeps(models: list[Any]) -> dict[tuple[Any, ...], list[int]]:
 
 
 def _fit_models(
-    models: list[Any], X: np.ndarray, y: np.ndarray, sweeps: dict[tuple[Any, ...], list[int]]
+    models: list[Any],
+    X: np.ndarray,
+    y: np.ndarray,
+    sweeps: dict[tuple[Any, ...], list[int]],
+    predict_only: bool = False,
 ) -> list[Any]:
     """A fitted clone of every model on the same data; PLS sizes of one sweep (``_sweeps``) from one fit."""
     fitted: list[Any] = [None] * len(models)
@@ -212,7 +229,7 @@ def _fit_models(
             continue
         counts = {models[i].n_components for i in members}
         try:
-            by_count = fit_pls_counts(models[members[0]], X, y, counts)
+            by_count = fit_pls_counts(models[members[0]], X, y, counts, predict_only)
         except ValueError:  # a count above the rank bound: separate fits say which variant fails
             by_count = {}
         for i in members:
