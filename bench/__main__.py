@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from . import catalog_scale, reference, run_overhead, signals
+from . import catalog_scale, nirs_sweeps, reference, run_overhead, signals
 from .common import machine, package_version
 
 
@@ -56,13 +56,15 @@ def main(argv: list[str] | None = None) -> int:
         overhead = run_overhead.measure(work / "runs", args.quick)
         print("signals engine (grid, replay, vectorbt where installed)...", file=sys.stderr)
         signal_bench = signals.measure(work / "signals", args.quick)
+        print("PLS sweeps and shared preprocessing (against the plain scikit-learn loop)...", file=sys.stderr)
+        sweeps = nirs_sweeps.measure(work / "sweeps", args.quick)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
 
     ours, same = ref["ours"], ref["ours_same_content"]
     file_store, sqlite_store = ref.get("mlflow_file"), ref.get("mlflow_sqlite")
-    summary.update(reference=ref, catalog=catalog, cli=cli, run=overhead, signals=signal_bench)
+    summary.update(reference=ref, catalog=catalog, cli=cli, run=overhead, signals=signal_bench, sweeps=sweeps)
     summary["ratios"] = {
         "bookkeeping_vs_mlflow_file_ratio": _ratio(
             ours["bookkeeping_ms"], file_store and file_store["logging_ms"]
@@ -97,9 +99,11 @@ def main(argv: list[str] | None = None) -> int:
         "run_overhead_j1<=5%": overhead["overhead_j1"] <= 0.05,
         "j2_speedup>=1.7": overhead["speedup_j2_vs_j1"] >= 1.7,
         **{f"signals_{k}": v for k, v in signal_bench["goals"].items() if v is not None},
+        **{f"sweeps_{k}": v for k, v in sweeps["goals"].items()},
     }
     _print_table(summary)
     signals.print_section(signal_bench)
+    nirs_sweeps.print_section(sweeps)
     if args.json:
         args.json.write_text(json.dumps(summary, indent=2, default=str) + "\n")
     return 0

@@ -17,7 +17,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 from .catalog.records import fill_catalog_rows
-from .engines.base import METRIC_DIRECTIONS, PipelineResult, PipelineSpec
+from .engines.base import METRIC_DIRECTIONS, PipelineResult, PipelineSpec, execute_group, group_specs
 from .errors import InputError
 from .facade import Workspace
 from .stored_results import SummaryOutcome, refresh_summary
@@ -110,12 +110,44 @@ def execute_and_serialize(
     return result, artifacts
 
 
+def execute_group_and_serialize(
+    engine: Any, specs: list[PipelineSpec], dataset: Any
+) -> list[tuple[PipelineResult, list[SerializedArtifact]]]:
+    """Run a group of pipelines the engine executes together (runs in workers).
+
+    If the group raises, its pipelines run one at a time, so each failure is
+    recorded against its own pipeline and the others still complete.
+    """
+    if len(specs) > 1:
+        try:
+            results = execute_group(engine, specs, dataset)
+        except Exception:  # fall back to one at a time (below)
+            results = []
+        if len(results) == len(specs):
+            # Variants of a group share fitted objects (their preprocessing): serialize each once.
+            done: dict[tuple[int, str, int], SerializedArtifact] = {}
+            out = []
+            for result in results:
+                artifacts = []
+                for f in result.fitted:
+                    key = (f.step, f.operator, id(f.obj))
+                    if key not in done:
+                        done[key] = serialize(f.step, f.operator, f.obj)
+                    artifacts.append(done[key])
+                result.fitted = []
+                out.append((result, artifacts))
+            return out
+    return [execute_and_serialize(engine, spec, dataset) for spec in specs]
+
+
 def _results(
     engine: Any, specs: list[PipelineSpec], dataset: Any, n_jobs: int, backend: str = "loky"
 ) -> Iterator[tuple[PipelineSpec, tuple[PipelineResult, list[SerializedArtifact]]]]:
-    if backend == "loky" and (n_jobs == 1 or len(specs) == 1):
-        for spec in specs:
-            yield spec, execute_and_serialize(engine, spec, dataset)
+    # Groups (e.g. the PLS sizes of one preprocessing) are the same whatever -j: -j never changes a score.
+    groups = group_specs(engine, specs)
+    if backend == "loky" and (n_jobs == 1 or len(groups) == 1):
+        for group in groups:
+            yield from zip(group, execute_group_and_serialize(engine, group, dataset), strict=True)
         return
     from joblib import Parallel, delayed
 
@@ -123,8 +155,9 @@ def _results(
     # client (workflows/backends.py): here they are only named.
     options = {"backend": "loky"} if backend == "loky" else {}
     parallel = Parallel(n_jobs=n_jobs, return_as="generator", **options)
-    outputs = parallel(delayed(execute_and_serialize)(engine, spec, dataset) for spec in specs)
-    yield from zip(specs, outputs, strict=True)
+    outputs = parallel(delayed(execute_group_and_serialize)(engine, group, dataset) for group in groups)
+    for group, results in zip(groups, outputs, strict=True):
+        yield from zip(group, results, strict=True)
 
 
 class _CatalogBatch:

@@ -16,7 +16,7 @@ from nirs4all_workspace.errors import ConfigError
 
 PLS = "sklearn.cross_decomposition.PLSRegression"
 SG = "nirs4all_workspace.engines.sklearn.SavitzkyGolay"
-SNV = "nirs4all_workspace.engines.sklearn.SNV"
+SNV = "chemotools.scatter.StandardNormalVariate"  # the snv alias (chemotools since issue 14)
 
 
 def pls_values(config: Any) -> list[Any]:
@@ -113,7 +113,19 @@ def test_grid_size_is_the_product_of_choices() -> None:
 
 
 def test_duplicate_variants_are_dropped() -> None:
-    specs = expand([{"_or_": ["snv", "SNV", SNV]}, "pls"])
+    specs = expand(
+        [
+            {
+                "_or_": [
+                    "snv",
+                    "SNV",
+                    SNV,
+                    "chemotools.scatter._standard_normal_variate.StandardNormalVariate",
+                ]
+            },
+            "pls",
+        ]
+    )
     assert len(specs) == 1
 
 
@@ -160,7 +172,8 @@ def test_canonical_config_puts_the_splitter_first_and_keeps_the_task() -> None:
     assert spec.params["splitter.n_splits"] == 3
     built = build_pipeline(spec.config)
     assert type(built.splitter).__name__ == "KFold"
-    assert [(i, type(obj).__name__) for i, obj in built.steps] == [(1, "SNV"), (2, "PLSRegression")]
+    names = [(i, type(obj).__name__) for i, obj in built.steps]
+    assert names == [(1, "StandardNormalVariate"), (2, "PLSRegression")]
 
 
 def test_canonical_config_is_json_with_ints_kept() -> None:
@@ -239,7 +252,8 @@ def test_single_variant_takes_the_config_name() -> None:
     [
         (
             ["snv", "plss"],
-            r"pipeline\[1\]: unknown class or alias 'plss'; use a full class path .* or an alias: detrend, ",
+            r"pipeline\[1\]: unknown class or alias 'plss'; use a full class path .* "
+            r"or an alias: airpls, arpls, ",
         ),
         (
             [{"_or_": ["snv", "sklearn.linear_model.Ridgee"]}],
@@ -259,7 +273,7 @@ def test_single_variant_takes_the_config_name() -> None:
         (["kfold", "snv", "stratified_kfold", "pls"], r"more than one cross-validation splitter"),
         (["kfold"], r"no model step"),
         ([{"model": "pls"}, "snv"], r"comes after the model marked with 'model:'"),
-        (["pls", "snv"], r"SNV is the model but has no predict method"),
+        (["pls", "snv"], r"StandardNormalVariate is the model but has no predict method"),
         ([{"model": "kfold"}], r"is a cross-validation splitter, not a model"),
         ([{"class": "pls", "param": {}}], r"unknown key\(s\) 'param' in step 'pls'"),
         (

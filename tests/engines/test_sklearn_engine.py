@@ -124,7 +124,7 @@ def test_fitted_steps_follow_the_config_pipeline(engine: SklearnEngine, tiny: Sp
     (spec,) = engine.expand(["kfold", "snv", {"class": "savgol", "params": {"deriv": 1}}, "pls"])
     result = engine.execute(spec, tiny)
     assert [(f.step, f.operator) for f in result.fitted] == [
-        (1, "SNV"),
+        (1, "StandardNormalVariate"),
         (2, "SavitzkyGolay"),
         (3, "PLSRegression"),
     ]

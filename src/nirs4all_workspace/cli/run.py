@@ -40,6 +40,13 @@ def run(
     task: Annotated[
         str | None, typer.Option(help="regression or classification (default: from the target).")
     ] = None,
+    reference: Annotated[
+        Path | None,
+        typer.Option(help="With a folder of instrument files: the CSV naming each file and its target(s)."),
+    ] = None,
+    resample: Annotated[
+        bool, typer.Option("--resample", help="--reference: put spectra on different axes onto one.")
+    ] = False,
     engine: Annotated[str, typer.Option(help="Engine that expands and executes pipelines.")] = "sklearn",
     top: Annotated[int, typer.Option(help="Rows of the final table.")] = 10,
     plots: Annotated[
@@ -93,8 +100,10 @@ def run(
         run_from_zip(from_zip, {**options, "plots": plots}, json_output, workspace)
         return
     # Everything is read and validated before the workspace is touched.
+    files = {"reference": reference, "resample": True} if resample else {"reference": reference}
+    extra = {key: value for key, value in files.items() if value is not None}  # only engines that read them
     if dataset:
-        datasets = [runner.load_dataset(Path(p), target=target, task=task) for p in dataset]
+        datasets = [runner.load_dataset(Path(p), target=target, task=task, **extra) for p in dataset]
     else:
         datasets = [runner.demo_dataset()]
     if len(datasets) > 1 and hasattr(runner, "align_datasets"):

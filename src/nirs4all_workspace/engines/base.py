@@ -104,3 +104,32 @@ class Engine(Protocol):
     def default_config(self, task: str = "regression") -> dict[str, Any]: ...
 
     def default_metric(self, task: str) -> tuple[str, str]: ...
+
+
+def execute_group(engine: Any, specs: list[PipelineSpec], dataset: Any) -> list[PipelineResult]:
+    """Execute specs the engine groups together (optional ``group_key``/``execute_group``).
+
+    An engine may declare ``group_key(spec)`` (consecutive specs with equal keys
+    run together) and ``execute_group(specs, dataset) -> list[PipelineResult]``
+    (one result per spec, in order), e.g. to share work between variants. The
+    default executes each spec; exceptions propagate.
+    """
+    run = getattr(engine, "execute_group", None)
+    if callable(run) and len(specs) > 1:
+        return list(run(specs, dataset))
+    return [engine.execute(spec, dataset) for spec in specs]
+
+
+def group_specs(engine: Any, specs: list[PipelineSpec]) -> list[list[PipelineSpec]]:
+    """Consecutive specs with equal ``engine.group_key`` (one spec per group without it), in order."""
+    key = getattr(engine, "group_key", None)
+    groups: list[list[PipelineSpec]] = []
+    last: Any = object()
+    for spec in specs:
+        current = key(spec) if callable(key) else object()
+        if groups and current == last:
+            groups[-1].append(spec)
+        else:
+            groups.append([spec])
+        last = current
+    return groups

@@ -32,7 +32,33 @@ OPERATOR_TYPES = tuple(
 )
 # scikit-learn's fitted tree structure (random forests): skops rebuilds it from arrays.
 SKLEARN_INTERNAL_TYPES = ("sklearn.tree._tree.Tree",)
-TRUSTED_TYPES = OPERATOR_TYPES + SKLEARN_INTERNAL_TYPES
+# chemotools' spectral operators (the grid aliases of docs/configuration.md): numpy state only.
+CHEMOTOOLS_TYPES = (
+    "chemotools.baseline._air_pls.AirPls",
+    "chemotools.baseline._ar_pls.ArPls",
+    "chemotools.baseline._as_ls.AsLs",
+    "chemotools.baseline._cubic_spline_correction.CubicSplineCorrection",
+    "chemotools.baseline._linear_correction.LinearCorrection",
+    "chemotools.baseline._polynomial_correction.PolynomialCorrection",
+    "chemotools.derivative._norris_william.NorrisWilliams",
+    "chemotools.derivative._savitzky_golay.SavitzkyGolay",
+    "chemotools.feature_selection._index_selector.IndexSelector",
+    "chemotools.feature_selection._range_cut.RangeCut",
+    "chemotools.scale._min_max_scaler.MinMaxScaler",
+    "chemotools.scale._norm_scaler.NormScaler",
+    "chemotools.scale._pareto_scaler.ParetoScaler",
+    "chemotools.scale._point_scaler.PointScaler",
+    "chemotools.scatter._extended_multiplicative_scatter_correction.ExtendedMultiplicativeScatterCorrection",
+    "chemotools.scatter._multiplicative_scatter_correction.MultiplicativeScatterCorrection",
+    "chemotools.scatter._robust_normal_variate.RobustNormalVariate",
+    "chemotools.scatter._standard_normal_variate.StandardNormalVariate",
+    "chemotools.smooth._mean_filter.MeanFilter",
+    "chemotools.smooth._median_filter.MedianFilter",
+    "chemotools.smooth._savitzky_golay_filter.SavitzkyGolayFilter",
+    "chemotools.smooth._whittaker_smooth.WhittakerSmooth",
+    "chemotools.utils._whittaker_solvers.BandedSolver",
+)
+TRUSTED_TYPES = OPERATOR_TYPES + SKLEARN_INTERNAL_TYPES + CHEMOTOOLS_TYPES
 
 _ZIP_MAGIC = b"PK\x03\x04"
 

@@ -17,12 +17,40 @@ _OPERATORS = "nirs4all_workspace.engines.sklearn"
 
 # alias -> public class path. Keep the keys lowercase snake_case.
 ALIASES: dict[str, str] = {
-    # spectral preprocessing (this package)
-    "snv": f"{_OPERATORS}.SNV",
-    "msc": f"{_OPERATORS}.MSC",
+    # spectral preprocessing: chemotools where it has the operator (docs/configuration.md)
+    # scatter correction
+    "snv": "chemotools.scatter.StandardNormalVariate",
+    "msc": "chemotools.scatter.MultiplicativeScatterCorrection",
+    "emsc": "chemotools.scatter.ExtendedMultiplicativeScatterCorrection",
+    "rnv": "chemotools.scatter.RobustNormalVariate",
+    # derivatives; "savgol"/"sg" stay ours: chemotools' class has other defaults (3-point first
+    # derivative, mode "nearest"), and moving the alias would change every configuration using it.
     "savgol": f"{_OPERATORS}.SavitzkyGolay",
     "sg": f"{_OPERATORS}.SavitzkyGolay",
-    "detrend": f"{_OPERATORS}.Detrend",
+    "sg_deriv": "chemotools.derivative.SavitzkyGolay",
+    "norris_williams": "chemotools.derivative.NorrisWilliams",
+    "nw": "chemotools.derivative.NorrisWilliams",
+    # baseline correction; "detrend" (least-squares line) is PolynomialCorrection(order=1)
+    "detrend": "chemotools.baseline.PolynomialCorrection",
+    "airpls": "chemotools.baseline.AirPls",
+    "arpls": "chemotools.baseline.ArPls",
+    "asls": "chemotools.baseline.AsLs",
+    "linear_baseline": "chemotools.baseline.LinearCorrection",
+    "poly_baseline": "chemotools.baseline.PolynomialCorrection",
+    "spline_baseline": "chemotools.baseline.CubicSplineCorrection",
+    # smoothing
+    "whittaker": "chemotools.smooth.WhittakerSmooth",
+    "sg_smooth": "chemotools.smooth.SavitzkyGolayFilter",
+    "mean_filter": "chemotools.smooth.MeanFilter",
+    "median_filter": "chemotools.smooth.MedianFilter",
+    # wavelength selection (by column index)
+    "range_cut": "chemotools.feature_selection.RangeCut",
+    "index_select": "chemotools.feature_selection.IndexSelector",
+    # per-spectrum scaling
+    "norm_scaler": "chemotools.scale.NormScaler",
+    "point_scaler": "chemotools.scale.PointScaler",
+    "spectrum_minmax": "chemotools.scale.MinMaxScaler",
+    "pareto_scaler": "chemotools.scale.ParetoScaler",
     # generic preprocessing
     "standard_scaler": "sklearn.preprocessing.StandardScaler",
     "minmax_scaler": "sklearn.preprocessing.MinMaxScaler",
@@ -45,6 +73,14 @@ ALIASES: dict[str, str] = {
     "stratified_kfold": "sklearn.model_selection.StratifiedKFold",
     "repeated_kfold": "sklearn.model_selection.RepeatedKFold",
     "shuffle_split": "sklearn.model_selection.ShuffleSplit",
+}
+
+# Display names (preprocessing labels, catalog columns) of classes whose own name is long.
+LABELS: dict[str, str] = {
+    "chemotools.scatter.StandardNormalVariate": "SNV",
+    "chemotools.scatter.MultiplicativeScatterCorrection": "MSC",
+    "chemotools.scatter.ExtendedMultiplicativeScatterCorrection": "EMSC",
+    "chemotools.scatter.RobustNormalVariate": "RNV",
 }
 
 # Shortest alias of each class path, used to build readable pipeline names.

@@ -296,6 +296,9 @@ def instantiate(step: Mapping[str, Any], where: str = "pipeline step") -> Any:
             f"its parameters are: {', '.join(valid) or '(none)'}"
         )
     kwargs = {name: _build_value(value, f"{where} {path}.{name}") for name, value in params.items()}
+    for name, value in kwargs.items():
+        if isinstance(value, tuple) and name in signature.parameters:
+            kwargs[name] = _sequence_for(signature.parameters[name].annotation, value)
     try:
         obj = cls(**kwargs)
     except Exception as exc:
@@ -312,6 +315,19 @@ def _build_value(value: Any, where: str) -> Any:
         return {k: _build_value(v, where) for k, v in value.items()}
     if isinstance(value, list):
         return tuple(_build_value(v, where) for v in value)
+    return value
+
+
+def _sequence_for(annotation: Any, value: tuple[Any, ...]) -> Any:
+    """A JSON list as the parameter's annotation asks: an array or a list where one is declared.
+
+    chemotools' ``IndexSelector(features=...)`` indexes with its value, which a tuple breaks.
+    """
+    declared = str(annotation)
+    if "ndarray" in declared:
+        return np.asarray(value)
+    if "list" in declared.lower() and "tuple" not in declared.lower():
+        return list(value)
     return value
 
 
@@ -388,8 +404,9 @@ def _param_references(node: Any, found: list[str]) -> None:
             _param_references(item, found)
 
 
-# Class paths under these prefixes are imported to check that they name an estimator or a splitter.
-TRUSTED_CLASS_PREFIXES = ("sklearn.", "nirs4all_workspace.engines.sklearn.")
+# Class paths under these prefixes (our dependencies) are imported to check that they name an
+# estimator or a splitter.
+TRUSTED_CLASS_PREFIXES = ("sklearn.", "nirs4all_workspace.engines.sklearn.", "chemotools.")
 
 
 def untrusted_classes(config: Any, trusted: Sequence[str] = ()) -> list[str]:

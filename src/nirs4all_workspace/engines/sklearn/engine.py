@@ -30,7 +30,7 @@ from .sized_grid import fit_default_grid
 
 SEED = 42
 DEFAULT_SPLITS = 5
-_DATASET_OPTIONS = ("target", "task")
+_DATASET_OPTIONS = ("target", "task", "reference", "resample")
 
 
 MAX_WARNINGS = 10  # distinct warning messages kept per pipeline
@@ -74,8 +74,38 @@ class SklearnEngine:
             result.info["warnings"] = messages[:MAX_WARNINGS]
         return result
 
+    def group_key(self, spec: PipelineSpec) -> str:
+        """Consecutive specs with equal keys run together (:meth:`execute_group`): same splitter,
+        preprocessing and task, any model."""
+        from .groups import group_key
+
+        return group_key(spec.config)
+
+    def execute_group(self, specs: Sequence[PipelineSpec], dataset: SpectraDataset) -> list[PipelineResult]:
+        """Execute specs that share :meth:`group_key`: preprocessing once per fold, PLS sizes from one fit.
+
+        One result per spec, in order, with the numbers of :meth:`execute` (swept PLS
+        sizes to ~1e-13). Exceptions propagate: run the specs one by one then.
+        """
+        from .groups import execute_group
+
+        if len(specs) == 1:
+            return [self.execute(specs[0], dataset)]
+        with warnings.catch_warnings(record=True) as caught, threadpool_limits(limits=1):
+            warnings.simplefilter("always")
+            results = execute_group(specs, dataset, _prefix_cache())
+        messages = list(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
+        for result in results:
+            if messages:
+                result.info["warnings"] = messages[:MAX_WARNINGS]
+        return results
+
     def load_dataset(self, source: Path | str, **options: Any) -> SpectraDataset:
         """Read a CSV/Parquet file or a nirs4all folder; options ``target`` and ``task``.
+
+        With ``reference`` (a CSV naming each file), ``source`` is a folder of
+        instrument files (see :mod:`.instruments`); ``resample`` puts spectra on
+        different axes onto one.
 
         Raises :class:`DatasetError` for unreadable data or an unknown option.
         """
@@ -85,6 +115,14 @@ class SklearnEngine:
                 f"unknown dataset option(s) {', '.join(unknown)} for '{source}'; "
                 f"options are: {', '.join(_DATASET_OPTIONS)}"
             )
+        if options.get("reference") is not None:  # a folder of instrument files (the [formats] extra)
+            from .instruments import load_instrument_folder
+
+            resample = bool(options.get("resample"))
+            target, task = options.get("target"), options.get("task")
+            return load_instrument_folder(source, options["reference"], target, task, resample)
+        if options.get("resample"):
+            raise DatasetError("--resample applies to a folder of instrument files given with --reference")
         return load_dataset(source, target=options.get("target"), task=options.get("task"))
 
     def demo_dataset(self) -> SpectraDataset:
@@ -115,6 +153,18 @@ class SklearnEngine:
 
     def __repr__(self) -> str:
         return "SklearnEngine()"
+
+
+_CACHE: list[Any] = []
+
+
+def _prefix_cache() -> Any:
+    """This process's preprocessing cache, shared by the groups it executes (see :mod:`.prefix_cache`)."""
+    if not _CACHE:
+        from .prefix_cache import PrefixCache
+
+        _CACHE.append(PrefixCache())
+    return _CACHE[0]
 
 
 def execute_pipeline(spec: PipelineSpec, dataset: SpectraDataset) -> PipelineResult:

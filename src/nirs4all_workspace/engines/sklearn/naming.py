@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .aliases import is_splitter, resolve_class, short_name
+from .aliases import LABELS, is_splitter, resolve_class, short_name
 
 MAX_NAME_LENGTH = 40
 
@@ -75,7 +75,8 @@ def slugify(text: str) -> str:
 
 
 def _class_name(step: Mapping[str, Any]) -> str:
-    return str(step["class"]).rpartition(".")[2]
+    path = str(step["class"])
+    return LABELS.get(path, path.rpartition(".")[2])
 
 
 def _is_step(value: Any) -> bool:

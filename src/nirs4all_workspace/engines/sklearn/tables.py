@@ -19,6 +19,7 @@ import numpy as np
 import polars as pl
 
 from ...errors import DatasetError
+from .csv_dialect import decimal_comma_names, detect_separator
 
 # Spellings of "no value" found in exported spectra files; they count as missing.
 NA_VALUES = ["", "NA", "N/A", "na", "NaN", "nan", "NAN", "null", "NULL", "None", "#N/A"]
@@ -65,7 +66,7 @@ def read_table(path: Path, header: bool | None = True) -> Table:
         first, second = handle.readline(), handle.readline()
     if not first.strip():
         raise DatasetError(f"'{path}' is empty or starts with a blank line; expected a header row")
-    separator = max((",", ";", "\t"), key=first.count)
+    separator = detect_separator(first, second)
     if not first.count(separator):
         # One column: any separator works, and ";" leaves "12,5" whole for the decimal-comma check.
         separator = ";"
@@ -91,6 +92,8 @@ def read_table(path: Path, header: bool | None = True) -> Table:
     # A separator at the end of every line leaves an empty, unnamed column: drop it.
     empty = [name for name in frame.columns if not name.strip() and frame[name].null_count() == len(frame)]
     frame = frame.drop(empty)
+    if decimal_comma and header:
+        frame = frame.rename(decimal_comma_names(frame.columns))
     offset = 2 if header else 1
     return Table(frame, lambda i: f"line {i + offset}", decimal_comma, header)
 

@@ -1,0 +1,188 @@
+"""PLS sweeps from one fit and variants executed as a group: the numbers of separate fits."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.cross_decomposition import PLSRegression
+from sklearn.preprocessing import StandardScaler
+
+from nirs4all_workspace.engines.base import group_specs
+from nirs4all_workspace.engines.sklearn import (
+    SklearnEngine,
+    SpectraDataset,
+    load_dataset,
+    predict_with_fitted,
+)
+from nirs4all_workspace.engines.sklearn.prefix_cache import PrefixCache
+from nirs4all_workspace.engines.sklearn.sweep import fit_pls_counts
+from nirs4all_workspace.experiment import execute_group_and_serialize
+from nirs4all_workspace.library.safe_objects import pack
+
+from .paths import DATA
+
+REL = 1e-8
+
+
+def _fermentation() -> SpectraDataset:
+    """Real mid-infrared spectra of a fermentation (chemotools ships them), glucose as target."""
+    from chemotools.datasets import load_fermentation_train
+
+    X, y = load_fermentation_train()
+    return SpectraDataset(
+        name="fermentation",
+        source="chemotools.datasets.load_fermentation_train",
+        X=X.to_numpy(dtype=np.float64)[:, ::4],
+        y=y.iloc[:, 0].to_numpy(dtype=np.float64),
+        feature_names=[str(c) for c in X.columns[::4]],
+        target_name="glucose",
+        task="regression",
+        sample_ids=np.arange(len(X)),
+    )
+
+
+def _synthetic(n: int = 50, p: int = 120, targets: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(n, p)).cumsum(axis=1)
+    X[:, 5] = 3.0  # a constant wavelength: scikit-learn's std of 0 becomes 1
+    coef = rng.normal(size=(p, targets))
+    Y = X @ coef / p + rng.normal(scale=0.1, size=(n, targets))
+    return X, (Y[:, 0] if targets == 1 else Y)
+
+
+def _close(a: np.ndarray, b: np.ndarray) -> bool:
+    return bool(np.max(np.abs(a - b)) <= REL * max(np.max(np.abs(b)), 1e-300))
+
+
+@pytest.mark.parametrize("scale", [True, False])
+@pytest.mark.parametrize("targets", [1, 3])
+def test_every_count_predicts_like_its_own_fit_synthetic(scale: bool, targets: int) -> None:
+    X, y = _synthetic(targets=targets)
+    X_new = _synthetic(n=15)[0]
+    models = fit_pls_counts(PLSRegression(scale=scale), X, y, range(1, 16))
+    assert sorted(models) == list(range(1, 16))
+    for k, model in models.items():
+        alone = PLSRegression(n_components=k, scale=scale).fit(X, y)
+        assert type(model) is PLSRegression and model.n_components == k
+        assert model.predict(X_new).shape == alone.predict(X_new).shape
+        assert _close(model.predict(X_new), alone.predict(X_new)), k
+        assert _close(model.coef_, alone.coef_), k
+        assert _close(model.transform(X_new), alone.transform(X_new)), k
+
+
+@pytest.mark.parametrize("scale", [True, False])
+def test_every_count_predicts_like_its_own_fit_on_real_spectra(scale: bool) -> None:
+    data = _fermentation()
+    models = fit_pls_counts(PLSRegression(scale=scale), data.X, data.y, [1, 3, 6, 10])
+    for k, model in models.items():
+        alone = PLSRegression(n_components=k, scale=scale).fit(data.X, data.y)
+        assert _close(model.predict(data.X), alone.predict(data.X)), k
+
+
+def test_a_count_above_the_rank_bound_is_refused_like_scikit_learn() -> None:
+    X, y = _synthetic(n=10, p=30)
+    with pytest.raises(ValueError, match="upper bound"):
+        fit_pls_counts(PLSRegression(), X, y, [2, 11])
+
+
+def _grid(models: list[object]) -> dict[str, object]:
+    return {
+        "pipeline": [
+            {"_or_": [None, "snv", ["snv", {"class": "savgol", "params": {"deriv": 1}}]]},
+            {"model": {"_or_": models}},
+        ]
+    }
+
+
+def _same_scores(a, b) -> None:
+    assert a.status == b.status == "completed"
+    for part, scores in a.metrics.items():
+        for name, value in scores.items():
+            assert abs(value - b.metrics[part][name]) <= REL * max(abs(value), 1e-12), (part, name)
+    assert [f["rmse"] for f in a.folds] == pytest.approx([f["rmse"] for f in b.folds], rel=REL)
+
+
+@pytest.mark.parametrize("scale", [True, False])
+def test_a_group_scores_like_separate_pipelines_on_real_spectra(scale: bool) -> None:
+    engine = SklearnEngine()
+    data = _fermentation()
+    pls = {"class": "pls", "params": {"n_components": {"_range_": [1, 8]}, "scale": scale}}
+    specs = engine.expand(_grid([pls, {"class": "ridge", "params": {"alpha": 0.1}}]))
+    groups = group_specs(engine, specs)
+    assert [len(g) for g in groups] == [9, 9, 9]
+    for group in groups:
+        together = engine.execute_group(group, data)
+        for spec, grouped in zip(group, together, strict=True):
+            alone = engine.execute(spec, data)
+            _same_scores(alone, grouped)
+            ours, theirs = (predict_with_fitted(r.fitted, data.X) for r in (grouped, alone))
+            assert _close(ours, theirs)
+            assert grouped.info["group"]["variants"] == 9
+        # the refit preprocessing is one object for the whole group, so the workspace stores it once
+        firsts = {id(r.fitted[0].obj) for r in together if len(r.fitted) > 1}
+        assert len(firsts) <= 1
+
+
+def test_a_group_scores_like_separate_pipelines_with_a_test_partition() -> None:
+    engine = SklearnEngine()
+    data = load_dataset(DATA / "tiny_nirs")
+    specs = engine.expand(_grid([{"class": "pls", "params": {"n_components": {"_range_": [1, 6]}}}]))
+    for group in group_specs(engine, specs):
+        for spec, grouped in zip(group, engine.execute_group(group, data), strict=True):
+            alone = engine.execute(spec, data)
+            _same_scores(alone, grouped)
+            assert "test" in grouped.metrics
+            test = predict_with_fitted(grouped.fitted, data.X_test)
+            assert _close(test, predict_with_fitted(alone.fitted, data.X_test))
+
+
+def test_swept_models_pack_as_trusted_scikit_learn_objects() -> None:
+    X, y = _synthetic()
+    model = fit_pls_counts(PLSRegression(), X, y, [2, 4])[2]
+    packed = pack(model)
+    assert packed.format == "skops" and packed.untrusted == ()
+
+
+def test_a_failing_variant_fails_alone_and_the_rest_of_its_group_completes() -> None:
+    engine = SklearnEngine()
+    data = load_dataset(DATA / "tiny_nirs")
+    too_many = data.n_features + 5
+    counts = {"_or_": [2, 3, too_many]}
+    specs = engine.expand([{"model": {"class": "pls", "params": {"n_components": counts}}}])
+    (group,) = group_specs(engine, specs)
+    results = execute_group_and_serialize(engine, group, data)
+    assert [r.status for r, _ in results] == ["completed", "completed", "failed"]
+    assert results[0][1] and not results[2][1]
+    assert results[0][0].metrics["val"]["rmse"] == pytest.approx(
+        engine.execute(specs[0], data).metrics["val"]["rmse"], rel=REL
+    )
+
+
+def test_the_preprocessing_cache_stays_within_its_cap_and_recomputes_what_it_evicted() -> None:
+    from nirs4all_workspace.engines.sklearn import SNV, SavitzkyGolay
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 100)), rng.normal(size=40)
+    one_entry = X.nbytes + X[:10].nbytes
+    cache = PrefixCache(cap_bytes=int(one_entry * 1.5))
+    steps, prefix = ["snv", "sg"], [SNV(), SavitzkyGolay()]
+    first = cache.apply("rows", steps, prefix, X, y, [X[:10]])
+    assert cache.bytes <= cache.cap_bytes and cache.peak_bytes <= cache.cap_bytes
+    second = cache.apply("rows", steps, prefix, X, y, [X[:10]])  # hit on the longest prefix kept
+    assert cache.hits >= 1
+    np.testing.assert_array_equal(first[1], second[1])
+    cache.apply("other rows", steps, prefix, X + 1, y, [X[:10]])  # evicts the first rows
+    again = cache.apply("rows", steps, prefix, X, y, [X[:10]])
+    np.testing.assert_array_equal(first[1], again[1])
+    np.testing.assert_array_equal(first[2][0], again[2][0])
+    assert cache.peak_bytes <= cache.cap_bytes
+    with pytest.raises(ValueError, match="read-only"):
+        again[1][0, 0] = 1.0
+
+
+def test_a_zero_cap_disables_the_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NIRS4ALL_PREPROCESS_CACHE_MB", "0")
+    cache = PrefixCache()
+    X = np.ones((5, 8)) + np.arange(8)
+    cache.apply("rows", ["scaler"], [StandardScaler()], X, None, [])
+    assert cache.cap_bytes == 0 and cache.peak_bytes == 0
