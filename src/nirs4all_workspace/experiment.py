@@ -16,7 +16,8 @@ from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-from .engines.base import METRIC_DIRECTIONS, PipelineResult, PipelineSpec
+from .engines.base import PipelineResult, PipelineSpec
+from .engines.declaration import dataset_task, declaration_of_engine
 from .errors import InputError
 from .workspace.artifacts import SerializedArtifact, serialize
 from .workspace.best import BestResult
@@ -67,7 +68,7 @@ def resolve_metric(engine: Any, task: str, metric: str | None) -> tuple[str, str
         if metric.startswith(prefix):
             partition, metric = prefix[:-1], metric[len(prefix) :]
             break
-    directions = {**METRIC_DIRECTIONS, **getattr(engine, "metric_directions", {})}
+    directions = dict(declaration_of_engine(engine).metrics)
     if metric not in directions:
         raise InputError(f"unknown metric {metric!r}; choose one of: {', '.join(sorted(directions))}")
     return metric, directions[metric], partition
@@ -177,7 +178,7 @@ def run_experiment(
     session = check_run_options(session, n_jobs)
     check_plots(plots)
     dataset_name = validate_name(dataset.name)
-    task = getattr(dataset, "task", "regression")
+    task = dataset_task(engine, dataset)
     metric_name, direction, partition = resolve_metric(engine, task, metric)
     specs = specs if specs is not None else engine.expand(config)
     versions = _engine_versions(engine)

@@ -32,7 +32,10 @@ def run(
     task: Annotated[
         str | None, typer.Option(help="regression or classification (default: from the target).")
     ] = None,
-    engine: Annotated[str, typer.Option(help="Engine that expands and executes pipelines.")] = "sklearn",
+    engine: Annotated[
+        str | None,
+        typer.Option(help="Engine that expands and executes pipelines (default: the default engine)."),
+    ] = None,
     top: Annotated[int, typer.Option(help="Rows of the final table.")] = 10,
     plots: Annotated[
         str,
@@ -53,6 +56,7 @@ def run(
     With no --dataset and no --pipeline: the built-in demo dataset and demo grid.
     """
     from ..configs import load_pipeline
+    from ..engines.declaration import dataset_task
     from ..engines.registry import get_engine
     from ..experiment import check_run_options, resolve_metric, run_experiment
     from ..reports.run_outputs import check_plots
@@ -88,8 +92,9 @@ def run(
     user_configs = [load_pipeline(ref, layout)[0] for ref in pipeline or []]
     plans = []
     for data in datasets:
-        resolve_metric(runner, getattr(data, "task", "regression"), metric)
-        configs = user_configs or [runner.default_config(task=getattr(data, "task", "regression"))]
+        task_name = dataset_task(runner, data)
+        resolve_metric(runner, task_name, metric)
+        configs = user_configs or [runner.default_config(task=task_name)]
         specs = [spec for config in configs for spec in runner.expand(config)]
         if not specs:
             raise InputError("the pipeline configuration expands to no pipeline")

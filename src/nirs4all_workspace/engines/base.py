@@ -158,6 +158,9 @@ class Engine(Protocol):
     the user gives none, for a dataset's task) let the generic ``nirs4all run``
     work with any engine; ``default_metric`` names the score
     that decides the best pipeline for a task (e.g. ``("rmse", "min")``).
+    ``nirs4all run`` calls ``load_dataset(path, target=..., task=...)`` (options the
+    user left out are None) and ``default_config(task=...)`` with the dataset's
+    ``task`` (else the engine's first declared task): see docs/engines.md.
     """
 
     name: str
@@ -170,6 +173,6 @@ class Engine(Protocol):
 
     def demo_dataset(self) -> DatasetLike: ...
 
-    def default_config(self, task: str = "regression") -> dict[str, Any]: ...
+    def default_config(self, task: str) -> dict[str, Any]: ...
 
     def default_metric(self, task: str) -> tuple[str, str]: ...

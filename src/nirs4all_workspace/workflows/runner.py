@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..engines.declaration import dataset_task
 from ..errors import WorkspaceError
 from ..workspace.locking import FileLock
 from ..workspace.workspace import Workspace
@@ -65,7 +66,7 @@ def run_workflow(
         n_jobs = -1  # a cluster: every worker it has
     engine = get_engine(spec.engine)
     dataset = _dataset(spec, engine)
-    metric, direction, _ = resolve_metric(engine, getattr(dataset, "task", "regression"), spec.metric)
+    metric, direction, _ = resolve_metric(engine, dataset_task(engine, dataset), spec.metric)
     session = check_run_options(spec.workflow_id[:80], n_jobs)
     ctx = PhaseContext(
         workspace, engine, dataset, metric, direction, session, spec.source.parent, n_jobs, backend

@@ -24,6 +24,7 @@ from ...errors import DatasetError
 from ..base import FittedStep, PipelineResult, PipelineSpec, PredictionBlock
 from .config import build_pipeline, expand
 from .datasets import SpectraDataset, load_dataset
+from .declaration import DECLARATION
 from .demo import classification_config, demo_config, make_demo_dataset
 from .metrics import score
 
@@ -41,6 +42,7 @@ class SklearnEngine:
     """
 
     name = "sklearn"
+    declaration = DECLARATION
 
     def expand(self, config: Any) -> list[PipelineSpec]:
         """One spec per distinct variant of ``config`` (a list of steps or ``{pipeline: [...]}``).
@@ -88,7 +90,7 @@ class SklearnEngine:
 
     def default_metric(self, task: str) -> tuple[str, str]:
         """The score that decides the best pipeline: rmse (lower) or accuracy (higher)."""
-        return ("accuracy", "max") if task == "classification" else ("rmse", "min")
+        return DECLARATION.default_metric(task)
 
     def __repr__(self) -> str:
         return "SklearnEngine()"
