@@ -23,28 +23,6 @@ if TYPE_CHECKING:  # numpy is not needed to read the catalog: keep the CLI start
 Partition = Literal["train", "val", "test"]
 Status = Literal["completed", "failed"]
 
-# Direction of every metric the built-in engines report: "min" is better when lower.
-METRIC_DIRECTIONS: dict[str, str] = {
-    "rmse": "min",
-    "mae": "min",
-    "r2": "max",
-    "rpd": "max",
-    "accuracy": "max",
-    "balanced_accuracy": "max",
-    "f1": "max",
-    # the signals engine (trading metrics of a strategy over price bars)
-    "total_return": "max",
-    "sharpe": "max",
-    "sortino": "max",
-    "max_drawdown": "min",
-    "win_rate": "max",
-    "profit_factor": "max",
-    "n_trades": "max",
-    "avg_trade_bars": "max",
-    "regime_aware_sharpe": "max",
-}
-
-
 @dataclass
 class PipelineSpec:
     """One concrete variant of a configuration, ready to execute.
@@ -95,7 +73,7 @@ class PipelineResult:
     ``metrics`` maps a partition to its scores (``{"val": {"rmse": 0.4}}``);
     ``folds`` lists the validation scores of each cross-validation fold.
     ``figures`` maps a file name (``"pred_vs_true.png"``) to its bytes.
-    ``files`` maps a file name (``"signals.parquet"``) to bytes the workspace
+    ``files`` maps a file name (``"trades.parquet"``) to bytes the workspace
     writes into the pipeline folder; ``dataset_files`` maps ``_<folder>/<name>``
     (``"_classifiers/vol_30_a1b2.parquet"``) to bytes shared by the pipelines of
     a dataset, written once under ``runs/<dataset>/`` (content-addressed names:
@@ -128,7 +106,7 @@ class StoredPipeline:
     """A finished pipeline as stored, handed to an engine's optional ``summarize``.
 
     ``record`` is its ``pipeline.json``; ``read(name)`` returns the bytes of one
-    of its files (``"signals.parquet"``), so the engine reads through the
+    of its files (``"trades.parquet"``), so the engine reads through the
     workspace and never opens paths itself.
     """
 

@@ -51,6 +51,9 @@ class EngineDeclaration:
     :meth:`figure_function`). ``capabilities`` is a subset of :data:`CAPABILITIES`;
     ``phase_kinds`` maps an extra workflow phase kind to ``module:function``;
     ``default`` marks the engine ``nirs4all run`` uses when none is named.
+    ``report_metrics`` lists per task the scores reports show next to the ranking
+    one; ``comparable_metrics`` names per task a score without units that the
+    global report can compare across datasets (default: the default metric).
     """
 
     name: str
@@ -65,7 +68,8 @@ class EngineDeclaration:
     phase_options: Mapping[str, Any] = field(default_factory=dict)
     demo_dataset: str = ""
     default: bool = False
-    hooks: Mapping[str, str] = field(default_factory=dict)
+    report_metrics: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    comparable_metrics: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         bad = {m: d for m, d in self.metrics.items() if d not in ("min", "max")}
@@ -90,6 +94,14 @@ class EngineDeclaration:
         """(metric, direction) that ranks ``task`` (the first task's when ``task`` is not one of ours)."""
         metric = self.default_metrics.get(task or "") or self.default_metrics[self.tasks[0]]
         return metric, self.metrics[metric]
+
+    def scores_shown(self, task: str | None = None) -> tuple[str, ...]:
+        """The scores reports show for ``task``: the declared ones, else the default metric."""
+        return tuple(self.report_metrics.get(task or "", ())) or (self.default_metric(task)[0],)
+
+    def comparable_metric(self, task: str | None = None) -> str:
+        """A score of ``task`` comparable across datasets (the global report's column)."""
+        return self.comparable_metrics.get(task or "") or self.default_metric(task)[0]
 
     def word(self, column: str) -> str:
         """The word reports use for a generic column (``model`` -> ``strategy``)."""

@@ -122,11 +122,30 @@ def package_of(name: str) -> tuple[str, str | None]:
         return dist, None
 
 
+def describe_engines() -> list[dict[str, Any]]:
+    """What ``nirs4all engines --json`` prints: per engine its package, version and declaration.
+
+    An engine whose declaration cannot be loaded is listed with its ``error``.
+    """
+    described = []
+    for name in engine_entries():
+        package, version = package_of(name)
+        base = {"name": name, "package": package, "version": version}
+        try:
+            declaration = find_declaration(name)
+        except Exception as exc:
+            described.append({**base, "error": f"{type(exc).__name__}: {exc}"})
+            continue
+        described.append({**declaration.to_json(), **base})  # type: ignore[union-attr]
+    return described
+
+
 __all__ = [
     "ENTRY_POINT_GROUP",
     "EngineEntry",
     "available_engines",
     "default_engine_name",
+    "describe_engines",
     "find_declaration",
     "get_declaration",
     "get_engine",

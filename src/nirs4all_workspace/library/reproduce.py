@@ -5,9 +5,10 @@ its fingerprint) and the concrete configuration of every pipeline; running
 them again into a workspace gives the same scores, because the engine seeds
 everything (``docs/configuration.md``). Other zips need ``--dataset``.
 
-The configurations of a zip are untrusted input too: building a step
-instantiates its class, so every ``class`` must be a scikit-learn estimator or
-splitter or one of our operators, unless the user passes ``--trust``.
+The configurations of a zip are untrusted input too: building a step may
+instantiate a class, so the engine that made the zip checks them
+(``check_config``: refuses what it would not trust unless the user passes
+``--trust``). Engines that do not declare the ``rerun`` capability are refused.
 """
 
 from __future__ import annotations
@@ -18,13 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import ArchiveRefused, InputError, TrustRequired
+from ..errors import ArchiveRefused, InputError
 from ..experiment import ExperimentReport, run_experiment
 from ..workspace.dataset_info import fingerprint
 from ..workspace.workspace import Workspace
 from .contents import TrainedZip, open_trained
+from .zip_engine import zip_engine
 
-TRUSTED_CLASS_PREFIXES = ("sklearn.", "nirs4all_workspace.engines.sklearn.")
 RELATIVE_TOLERANCE = 1e-9
 
 
@@ -60,56 +61,34 @@ class Reproduction:
         return all(c.same for c in self.comparisons)
 
 
-def _classes(node: Any) -> list[str]:
-    """Every ``class`` named anywhere in a configuration."""
-    if isinstance(node, dict):
-        found = [node["class"]] if isinstance(node.get("class"), str) else []
-        return found + [c for value in node.values() for c in _classes(value)]
-    if isinstance(node, list):
-        return [c for value in node for c in _classes(value)]
-    return []
+def check_config_classes(config: Any, label: str, trust: bool, engine: Any = None) -> list[str]:
+    """The engine's check of a zip's configuration (default: the default engine); returns warnings.
+
+    Raises TrustRequired for what the engine would not create without ``--trust``.
+    """
+    if engine is None:
+        from ..engines.registry import get_engine
+
+        engine = get_engine()
+    check = getattr(engine, "check_config", None)
+    return check(config, label, trust) if check is not None else []
 
 
-def check_config_classes(config: Any, label: str, trust: bool) -> list[str]:
-    """Refuse classes a zip's configuration would instantiate unless trusted; returns warnings."""
-    from sklearn.base import BaseEstimator
-
-    from ..engines.sklearn.aliases import ALIASES, is_splitter, resolve_class
-
-    refused = []
-    for name in _classes(config):
-        path = ALIASES.get(name.strip().lower(), name.strip())
-        if not path.startswith(TRUSTED_CLASS_PREFIXES):
-            refused.append(path)
-            continue
-        cls = resolve_class(path, label)  # imports a scikit-learn or nirs4all module only
-        if not (issubclass(cls, BaseEstimator) or is_splitter(cls)):
-            refused.append(path)
-    if refused and not trust:
-        raise TrustRequired(
-            f"{label}: its configuration would create {', '.join(sorted(set(refused))[:5])}, which is not a "
-            "scikit-learn estimator or a nirs4all operator; refused. Pass --trust only if you trust its maker"
-        )
-    return [f"{label}: creating {path} because of --trust" for path in sorted(set(refused))]
-
-
-def _configs(trained: TrainedZip, trust: bool) -> tuple[list[dict[str, Any]], list[str]]:
+def _configs(trained: TrainedZip, trust: bool, engine: Any) -> tuple[list[dict[str, Any]], list[str]]:
     configs, notes = [], []
     for entry in trained.pipelines:
         record = trained.opened.json_member(f"pipelines/{entry['folder']}/pipeline.json")
         config = record.get("config") if isinstance(record, dict) else None
         if not isinstance(config, dict):
             raise ArchiveRefused(f"{trained.label}: pipeline {entry['folder']} has no configuration")
-        notes += check_config_classes(config, f"{trained.label} pipeline {entry['folder']}", trust)
+        notes += check_config_classes(config, f"{trained.label} pipeline {entry['folder']}", trust, engine)
         configs.append(config)
     return configs, notes
 
 
-def _zip_dataset(trained: TrainedZip) -> Any:
-    from ..engines.sklearn.spectra import dataset_from_files
-
+def _zip_dataset(trained: TrainedZip, engine: Any) -> Any:
     data = trained.manifest["data"]
-    dataset = dataset_from_files(
+    dataset = engine.dataset_from_files(
         str(data.get("name") or (trained.manifest.get("source") or {}).get("dataset") or "dataset"),
         f"zip:{trained.label}",
         trained.data_files(),
@@ -139,20 +118,18 @@ def rerun_zip(
     without data and no ``dataset``. Scores are compared when the data is the
     data the zip was fitted on. ``run_options`` go to ``run_experiment`` (e.g. ``plots``).
     """
-    from ..engines.registry import get_engine
-
     trained = open_trained(Path(source))
+    engine = zip_engine(trained.label, trained.predict_info.get("engine"), "rerun")
     notes = trained.require_trust(trust)  # its objects are not loaded, but a zip is trusted or not
-    configs, config_notes = _configs(trained, trust)
+    configs, config_notes = _configs(trained, trust, engine)
     notes += config_notes
-    engine = get_engine(trained.predict_info.get("engine") or "sklearn")
     if dataset is None:
         if trained.kind != "fullrun":
             raise InputError(
                 f"{trained.label} is a {trained.kind!r} zip without training data; give --dataset, or "
                 "use a fullrun zip (library save --type fullrun, export --include-data)"
             )
-        dataset = _zip_dataset(trained)
+        dataset = _zip_dataset(trained, engine)
     recorded_fp = (trained.manifest.get("data") or {}).get("fingerprint") or trained.predict_info.get(
         "dataset_fingerprint"
     )

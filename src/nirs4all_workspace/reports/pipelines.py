@@ -47,6 +47,7 @@ class PipelineRow:
     n_samples: dict[str, int] = field(default_factory=dict)
     prediction_ids: dict[str, str] = field(default_factory=dict)
     scores: dict[str, dict[str, float]] = field(default_factory=dict)
+    engine: str = ""
 
     def score(self, metric: str, partition: str = "val") -> float | None:
         """The finite ``metric`` on ``partition``, or None."""
@@ -84,6 +85,7 @@ def rows_from_frame(frame: pl.DataFrame) -> list[PipelineRow]:
                 path=record.get("path"),
                 classes=json.loads(record["classes"]) if record.get("classes") else None,
                 n_features=record.get("n_features"),
+                engine=record.get("engine") or "",
             )
             rows[row.pipeline_id] = row
         partition = record.get("partition")

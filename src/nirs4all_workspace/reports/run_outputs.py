@@ -57,7 +57,7 @@ def pipelines_to_plot(
     if plots == "none":
         return []
     # The figures are those of predictions (true vs. predicted): other tasks (e.g. the
-    # signals engine's "trading") have no y to draw.
+    # trading strategies) have no y to draw.
     completed = [
         s for s in saved if s.status == "completed" and s.record.get("task") in PLOTTED_TASKS
     ]

@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..engines.base import METRIC_DIRECTIONS
-from ..errors import IntegrityError, PipelineNotFound
+from ..errors import InputError, IntegrityError, PipelineNotFound
 from ..workspace.atomic import atomic_write_text
 from ..workspace.layout import validate_name
 from ..workspace.workspace import Workspace
 from . import html
+from .declared import default_criterion_of, direction_for, scores_shown
 from .grid import grid_axes, heat_maps, parameter_text, varying_parameters
 from .pipeline_plots import PipelinePlotInput, existing_plots, load_model, pipeline_figures
 from .pipelines import PipelineRow, best_row, catalog_rows, latest_session, pipeline_arrays
@@ -34,7 +34,6 @@ PLOT_TITLES = {
     "confusion_matrix.png": "confusion matrix",
     "coefficients.png": "model coefficients",
 }
-SCORE_METRICS = {"regression": ("rmse", "r2"), "classification": ("accuracy", "balanced_accuracy")}
 
 
 @dataclass(frozen=True)
@@ -65,10 +64,16 @@ def _session_entry(path: Path, session: str) -> dict[str, Any]:
 
 
 def criterion_for(config: dict[str, Any], rows: Sequence[PipelineRow]) -> Criterion:
-    """The session's recorded criterion, else the default one for its task."""
-    task = next((r.task for r in rows if r.task), "regression")
-    metric = config.get("metric") or ("accuracy" if task == "classification" else "rmse")
-    direction = config.get("direction") or METRIC_DIRECTIONS.get(metric, "min")
+    """The session's recorded criterion, else the default one the engine declares for its task.
+
+    InputError when it was not recorded and the engine is not installed (unknown, not guessed).
+    """
+    metric, direction = config.get("metric"), config.get("direction")
+    if not metric:
+        metric, direction = default_criterion_of(rows)
+    direction = direction or direction_for(rows, metric)
+    if direction is None:
+        raise InputError(f"the direction of metric {metric!r} is unknown: its engine is not installed")
     return Criterion(metric, config.get("partition") or "val", direction)
 
 
@@ -255,7 +260,7 @@ class SessionPage:
     def score_columns(self) -> list[tuple[str, str]]:
         """(partition, metric) pairs shown in the table: the criterion first."""
         c = self.criterion
-        metrics = [c.metric] + [m for m in SCORE_METRICS.get(self.task, ()) if m != c.metric]
+        metrics = [c.metric] + [m for m in scores_shown(self.rows) if m != c.metric]
         partitions = [p for p in ("val", "test") if any(p in r.scores for r in self.rows)]
         if c.partition not in partitions:
             partitions.insert(0, c.partition)

@@ -22,6 +22,7 @@ DECLARATION = EngineDeclaration(
         "regime_aware_sharpe": "max",
     },
     default_metrics={"trading": "sharpe"},
+    report_metrics={"trading": ("sharpe", "total_return", "max_drawdown", "n_trades")},
     words={"model": "strategy", "preprocessing": "stop loss", "n_samples": "trades", "pipeline": "variant"},
     # The workflow phases of price bars replace the generic ones (engines/signals/phases.py).
     phase_kinds={

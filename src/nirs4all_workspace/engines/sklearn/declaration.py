@@ -18,6 +18,8 @@ DECLARATION = EngineDeclaration(
         "f1": "max",
     },
     default_metrics={"regression": "rmse", "classification": "accuracy"},
+    report_metrics={"regression": ("rmse", "r2"), "classification": ("accuracy", "balanced_accuracy")},
+    comparable_metrics={"regression": "r2", "classification": "accuracy"},
     capabilities=frozenset({"predict", "export", "rerun"}),
     demo_dataset="demo",
     default=True,

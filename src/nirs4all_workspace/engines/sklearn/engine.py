@@ -92,6 +92,32 @@ class SklearnEngine:
         """The score that decides the best pipeline: rmse (lower) or accuracy (higher)."""
         return DECLARATION.default_metric(task)
 
+    # -- capabilities (declaration.py): predict, export, rerun -------------
+    def read_predict_data(
+        self, source: Path, feature_names: Sequence[str] | None, n_features: int | None, target: str | None
+    ) -> Any:
+        """New spectra to predict, with the columns the model was fitted on (see ``spectra.read_spectra``)."""
+        from .spectra import read_spectra
+
+        return read_spectra(source, feature_names, n_features, target)
+
+    def predict_fitted(self, fitted_steps: Sequence[Any], X: Any) -> np.ndarray:
+        return predict_with_fitted(fitted_steps, X)
+
+    def dataset_from_files(
+        self, name: str, source: str, files: Mapping[str, bytes], target: str | None, task: str | None
+    ) -> SpectraDataset:
+        """The training data a fullrun zip carries (``data/`` files), in memory."""
+        from .spectra import dataset_from_files
+
+        return dataset_from_files(name, source, files, target, task)
+
+    def check_config(self, config: Any, label: str, trust: bool) -> list[str]:
+        """TrustRequired for a class a zip's configuration would create that is not trusted."""
+        from .trust import check_config_classes
+
+        return check_config_classes(config, label, trust)
+
     def __repr__(self) -> str:
         return "SklearnEngine()"
 
