@@ -35,9 +35,13 @@ def register_engine(site: Path, dist: str, module: str, source: str, name: str, 
     return site
 
 
-def nirs4all(site: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """Run the ``nirs4all`` CLI in a fresh process that sees the engines installed in ``site``."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), str(ROOT)]), "COLUMNS": "200"}
+def nirs4all(
+    site: Path, *args: str, cwd: Path, paths: tuple[Path, ...] = ()
+) -> subprocess.CompletedProcess[str]:
+    """Run the ``nirs4all`` CLI in a fresh process that sees the engines installed in ``site``
+    (``paths``: folders a ``.pth`` file of ``site`` names, which PYTHONPATH does not read)."""
+    path = os.pathsep.join([str(site), *map(str, paths), str(ROOT)])
+    env = {**os.environ, "PYTHONPATH": path, "COLUMNS": "200"}
     return subprocess.run(
         [str(NIRS4ALL), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600, check=False
     )
