@@ -99,3 +99,23 @@ def test_the_default_engine_is_declared_and_directions_come_from_installed_engin
     assert direction_of("sharpe") == "max"
     with pytest.raises(InputError, match="unknown metric 'nope'"):
         direction_of("nope")
+
+
+def test_reading_the_built_in_declarations_imports_neither_numpy_nor_an_engine() -> None:
+    import subprocess
+
+    code = (
+        "import sys\n"
+        "from nirs4all_workspace.catalog.engine_metrics import default_metric_of, direction_of\n"
+        "from nirs4all_workspace.engines.registry import default_engine_name, engine_entries\n"
+        "builtin = [n for n, e in engine_entries().items() if e.distribution is None]\n"
+        "assert len(builtin) >= 2, builtin\n"
+        "assert direction_of('max_drawdown', builtin) == 'min'\n"
+        "assert default_metric_of([default_engine_name()], [], 'x')\n"
+        "heavy = [m for m in ('numpy', 'sklearn', 'matplotlib') if m in sys.modules]\n"
+        "ours = [m for m in sys.modules if m.startswith('nirs4all_workspace.engines.')]\n"
+        "engines = [m for m in ours if m.endswith(('.engine', '.phases', '.report'))]\n"
+        "assert not heavy and not engines, (heavy, engines)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..engines.declaration import EngineDeclaration
+from ..engines.declaration import GENERIC_WORDS, EngineDeclaration
+
+__all__ = ["GENERIC_WORDS", "default_metric_of", "direction_of", "words_for"]
 from ..engines.registry import engine_entries, find_declaration
 from ..errors import InputError
 
@@ -74,3 +76,12 @@ def default_metric_of(engines: Iterable[str], tasks: Iterable[str], where: str) 
     if not metrics:
         raise InputError(f"{where} has no prediction yet; give --metric")
     raise InputError(f"{where} mixes tasks ranked by {', '.join(sorted(metrics))}; give --metric")
+
+
+def words_for(engines: Iterable[str]) -> dict[str, str]:
+    """Column -> word for rows of these engines: the engine's own words when there is one
+    (``model`` -> ``strategy``), the generic ones for a mix or an engine not installed."""
+    found, missing = _declarations(engines)
+    if len(found) == 1 and not missing:
+        return {c: found[0].word(c) for c in GENERIC_WORDS}
+    return dict(GENERIC_WORDS)

@@ -56,7 +56,7 @@ def run(
     With no --dataset and no --pipeline: the built-in demo dataset and demo grid.
     """
     from ..configs import load_pipeline
-    from ..engines.declaration import dataset_task
+    from ..engines.declaration import dataset_task, declaration_of_engine
     from ..engines.registry import get_engine
     from ..experiment import check_run_options, resolve_metric, run_experiment
     from ..reports.run_outputs import check_plots
@@ -109,8 +109,9 @@ def run(
         print_json({"workspace": str(ws.root), "runs": [_report_json(ws, r, top) for r in reports]})
         return
     out = console()
+    words = declaration_of_engine(runner).word  # the engine's words: strategy, stop loss...
     for report in reports:
-        _print_report(out, ws, report, top)
+        _print_report(out, ws, report, top, words)
 
 
 def _run_one(ws, runner, data, config, specs, session, jobs, metric, run_experiment, plots="best"):
@@ -201,11 +202,12 @@ def _outputs_json(outputs) -> dict[str, Any]:
     }
 
 
-def _print_report(out, ws, report, top) -> None:
+def _print_report(out, ws, report, top, words=str) -> None:
     ranked, partition = _ranked(report, top)
     label = f"{partition} {report.metric}"
     with_test = any(report.metric in s.metrics.get("test", {}) for s in ranked) and partition != "test"
-    columns = ["pipeline", "model", "preprocessing", label] + ([f"test {report.metric}"] if with_test else [])
+    columns = ["pipeline", words("model"), words("preprocessing"), label]
+    columns += [f"test {report.metric}"] if with_test else []
     rows = [
         (s.handle.folder, s.record["model"], s.record["preprocessing"], s.score(report.metric, partition))
         + ((s.metrics.get("test", {}).get(report.metric),) if with_test else ())

@@ -68,6 +68,7 @@ def show_runs(
     workspace: WorkspaceOption = None,
 ) -> None:
     """The sessions of a dataset and its best pipelines."""
+    from ..catalog.engine_metrics import words_for
     from ..errors import PipelineNotFound
     from ..workspace.inventory import dataset_overview
     from ..workspace.workspace import Workspace
@@ -110,6 +111,7 @@ def show_runs(
             sessions,
         )
     )
+    words = words_for(ws.predictions.engines(dataset))
     rows = [
         (
             r["pipeline_number"],
@@ -124,7 +126,7 @@ def show_runs(
     out.print(
         table(
             f"{dataset}: top {len(rows)} by {partition} {metric}",
-            ["#", "pipeline", "model", "preprocessing", metric, "session"],
+            ["#", "pipeline", words["model"], words["preprocessing"], metric, "session"],
             rows,
         )
     )

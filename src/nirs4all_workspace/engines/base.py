@@ -114,6 +114,22 @@ class StoredPipeline:
     read: Callable[[str], bytes]
 
 
+@dataclass
+class ReportSection:
+    """A section an engine adds to the session report of its best pipeline (declared in
+    ``EngineDeclaration.figures["session"]``): figures (file name -> PNG bytes, also
+    written to the pipeline's ``outputs/``) with their captions, and an optional table.
+    """
+
+    title: str
+    section_id: str
+    figures: dict[str, bytes] = field(default_factory=dict)
+    captions: dict[str, str] = field(default_factory=dict)
+    columns: list[str] = field(default_factory=list)
+    rows: list[list[Any]] = field(default_factory=list)
+    note: str = ""
+
+
 @runtime_checkable
 class DatasetLike(Protocol):
     """What the workspace needs to know of an engine's dataset."""

@@ -128,10 +128,7 @@ class CatalogPages:
             ("pipelines", f"{len(rows)}: {len(rows) - failed} completed, {failed} failed"),
             ("first run", min(dates, default=None)),
             ("last run", max(dates, default=None)),
-            (
-                "criterion",
-                "val rmse for regression, val accuracy for classification (as 'nirs4all catalog best')",
-            ),
+            ("criterion", self.criteria_text()),
         ]
         sections = [html.section("Summary", html.key_values(pairs), section_id="summary")]
         if self.images and self.datasets:
@@ -149,6 +146,12 @@ class CatalogPages:
             ],
             footer=self._footer(),
         )
+
+    def criteria_text(self) -> str:
+        """How each task's datasets are ranked: the default metric their engine declares."""
+        labels = {d.task: d.criterion.label for d in self.datasets}
+        text = ", ".join(f"{label} for {task or 'other tasks'}" for task, label in sorted(labels.items()))
+        return f"{text or 'none yet'} (as 'nirs4all catalog best')"
 
     def global_figures(self) -> html.Markup:
         from . import plots

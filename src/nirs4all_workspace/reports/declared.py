@@ -61,3 +61,34 @@ def words_of(rows: Sequence[Any]) -> dict[str, str]:
     """Column -> the word the engine uses for it (``model`` -> ``strategy``)."""
     declaration = declaration_of(rows)
     return {c: declaration.word(c) if declaration else w for c, w in GENERIC_WORDS.items()}
+
+
+def engine_sections(workspace: Any, rows: Sequence[Any], folder: str) -> list[Any] | None:
+    """The report sections the engine declares for pipeline ``folder`` (``figures["session"]``);
+    None when it declares none (the report draws its own figures of predictions)."""
+    declaration = declaration_of(rows)
+    if declaration is None or "session" not in declaration.figures:
+        return None
+    return declaration.figure_function("session")(workspace, rows[0].dataset, folder)
+
+
+def section_html(section: Any, images: bool) -> Any:
+    """One engine section as HTML: its figures (when drawn) and its table."""
+    from . import html
+
+    parts = [html.paragraph(section.note, "note")] if section.note else []
+    if images and section.figures:
+        parts.append(
+            html.figures(
+                html.image(png, section.captions.get(n, n), section.captions.get(n))
+                for n, png in section.figures.items()
+            )
+        )
+    if section.columns:
+        numeric = [bool(section.rows) and isinstance(v, int | float) for v in (section.rows or [[]])[0]]
+        columns = [
+            html.Column(c, numeric=numeric[i] if i < len(numeric) else False)
+            for i, c in enumerate(section.columns)
+        ]
+        parts.append(html.table(columns, section.rows, table_id=section.section_id))
+    return html.section(section.title, *parts, section_id=section.section_id)

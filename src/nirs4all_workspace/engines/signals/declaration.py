@@ -23,7 +23,15 @@ DECLARATION = EngineDeclaration(
     },
     default_metrics={"trading": "sharpe"},
     report_metrics={"trading": ("sharpe", "total_return", "max_drawdown", "n_trades")},
-    words={"model": "strategy", "preprocessing": "stop loss", "n_samples": "trades", "pipeline": "variant"},
+    words={
+        "model": "strategy",
+        "preprocessing": "stop loss",
+        "n_samples": "trades",
+        "n_features": "price columns",
+        "pipeline": "variant",
+    },
+    # The session report of the best strategy: equity, drawdown, price with regimes, trades.
+    figures={"session": "nirs4all_workspace.engines.signals.report:session_sections"},
     # The workflow phases of price bars replace the generic ones (engines/signals/phases.py).
     phase_kinds={
         "grid": f"{_PHASES}:run_signals_grid",
