@@ -112,3 +112,17 @@ def test_the_trading_session_report_in_a_browser(trading: Path, tmp_path: Path) 
             page.screenshot(tmp_path / "trading_session_report.png")
         finally:
             browser.close()
+
+
+def test_bars_that_are_gone_leave_a_note_not_a_failed_report(trading: Path, capsys) -> None:
+    bars = trading.parent / "SYN_1m.csv"
+    moved = bars.rename(trading.parent / "elsewhere.csv")
+    try:
+        _cli(trading, capsys, "report", "SYN_1m")
+        text = (trading / "exports" / "session_reports" / "SYN_1m.html").read_text()
+        assert "The engine&#x27;s figures could not be drawn" in text or "figures could not be drawn" in text
+        assert "Pipelines (" in text  # the rest of the page is there
+    finally:
+        moved.rename(bars)
+    _cli(trading, capsys, "report", "SYN_1m")
+    assert "could not be drawn" not in (trading / "exports" / "session_reports" / "SYN_1m.html").read_text()

@@ -23,6 +23,9 @@ from .declaration import EngineDeclaration, declaration_of_engine, load_object
 
 ENTRY_POINT_GROUP = "nirs4all_workspace.engines"
 _DECLARATION_MODULE = "declaration"
+# Engines registered in this process (name -> module:object), after the installed ones: for
+# tests and embedding applications; installed packages use the entry point group.
+_BUILTIN: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,8 @@ def engine_entries() -> dict[str, EngineEntry]:
             continue  # a built-in engine registered by this package: its declaration is already known
         dist = getattr(ep, "dist", None)
         found[ep.name] = EngineEntry(ep.name, ep.value, dist.name if dist is not None else None)
+    for name, target in _BUILTIN.items():
+        found[name] = EngineEntry(name, target, None)
     return found
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..errors import InputError, IntegrityError, PipelineNotFound
+from ..errors import InputError, IntegrityError, PipelineNotFound, WorkspaceError
 from ..workspace.atomic import atomic_write_text
 from ..workspace.layout import validate_name
 from ..workspace.workspace import Workspace
@@ -191,7 +191,11 @@ class SessionPage:
             ("grid parameters", parameter_text(best, names) or "none"),
         ]
         parts = [html.key_values(pairs)]
-        sections = engine_sections(self.workspace, self.rows, best.folder)
+        try:
+            sections = engine_sections(self.workspace, self.rows, best.folder)
+        except WorkspaceError as exc:  # e.g. the bars it was run on are gone: the rest of the page stands
+            sections = []
+            parts.append(html.paragraph(f"The engine's figures could not be drawn: {exc}", "note"))
         if sections is not None:  # the engine draws its own results (e.g. equity, trades)
             if not self.images:
                 parts.append(html.paragraph("Plots were not drawn (--plots none).", "note"))
