@@ -12,7 +12,7 @@ import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -41,6 +41,7 @@ class FakeEngine:
 
     name = "fake"
     packages = ("numpy",)
+    metric_directions: ClassVar[dict[str, str]] = {"rmse": "min", "r2": "max"}
 
     def expand(self, config: Mapping[str, Any]) -> list[PipelineSpec]:
         scales = config.get("scales", [1.0])

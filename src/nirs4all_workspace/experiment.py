@@ -17,7 +17,8 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 from .catalog.records import fill_catalog_rows
-from .engines.base import METRIC_DIRECTIONS, PipelineResult, PipelineSpec, execute_group, group_specs
+from .engines.base import PipelineResult, PipelineSpec, execute_group, group_specs
+from .engines.declaration import dataset_task, declaration_of_engine
 from .errors import InputError
 from .facade import Workspace
 from .stored_results import SummaryOutcome, refresh_summary
@@ -72,7 +73,7 @@ def resolve_metric(engine: Any, task: str, metric: str | None) -> tuple[str, str
         if metric.startswith(prefix):
             partition, metric = prefix[:-1], metric[len(prefix) :]
             break
-    directions = {**METRIC_DIRECTIONS, **getattr(engine, "metric_directions", {})}
+    directions = dict(declaration_of_engine(engine).metrics)
     if metric not in directions:
         raise InputError(f"unknown metric {metric!r}; choose one of: {', '.join(sorted(directions))}")
     # An engine that says which metrics a task has (optional ``task_metrics``) gets a
@@ -239,7 +240,7 @@ def run_experiment(
     session = check_run_options(session, n_jobs)
     check_plots(plots)
     dataset_name = validate_name(dataset.name)
-    task = getattr(dataset, "task", "regression")
+    task = dataset_task(engine, dataset)
     metric_name, direction, partition = resolve_metric(engine, task, metric)
     specs = specs if specs is not None else engine.expand(config)
     n_jobs = effective_jobs(n_jobs, len(specs))  # more processes than cores or pipelines only cost

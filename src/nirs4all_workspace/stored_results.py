@@ -1,7 +1,7 @@
 """Dataset summaries: files an engine computes over every stored pipeline of a dataset.
 
 An engine may have ``summarize(dataset, pipelines) -> {"_<folder>/<name>": bytes}``
-(the signals engine writes ``_analytics/``). At the end of each run the
+(e.g. ``_analytics/`` of a trading engine). At the end of each run the
 workspace hands it every completed pipeline of the dataset that this engine
 produced (the newest run of each configuration), as
 :class:`~nirs4all_workspace.workspace.results.StoredPipeline` views that read files

@@ -5,12 +5,13 @@ import json
 import pytest
 
 from nirs4all_workspace.cli import main
-from nirs4all_workspace.engines import registry
+from nirs4all_workspace.engines.registry import find_declaration
 
 
 @pytest.fixture
-def fake_registered(monkeypatch):
-    monkeypatch.setitem(registry._BUILTIN, "fake", "tests.fakes:FakeEngine")
+def fake_registered():
+    """The fake engine, installed for the whole test session by tests/conftest.py."""
+    assert find_declaration("fake") is not None
 
 
 @pytest.fixture

@@ -18,12 +18,13 @@ import numpy as np
 import pytest
 
 from nirs4all_workspace.engines.base import (
-    METRIC_DIRECTIONS,
     DatasetLike,
     Engine,
     PipelineResult,
     PipelineSpec,
 )
+from nirs4all_workspace.engines.declaration import EngineDeclaration, dataset_task, declaration_of_engine
+from nirs4all_workspace.experiment import resolve_metric
 
 GENERATOR_KEYS = ("_or_", "_range_", "_log_range_")
 
@@ -117,13 +118,19 @@ class EngineContractTests:
         assert result.task
         assert result.duration_s > 0
 
-    def test_metrics_match_prediction_blocks(self, result: PipelineResult) -> None:
+    @pytest.fixture
+    def declaration(self, engine: Any) -> EngineDeclaration:
+        return declaration_of_engine(engine)
+
+    def test_metrics_match_prediction_blocks(
+        self, result: PipelineResult, declaration: EngineDeclaration
+    ) -> None:
         whole = {b.partition: b for b in result.predictions if b.fold is None}
         assert set(whole) == set(result.metrics)
         assert "val" in result.metrics or "test" in result.metrics
         for partition, block in whole.items():
             assert block.metrics == result.metrics[partition]
-            assert set(block.metrics) <= set(METRIC_DIRECTIONS)
+            assert set(block.metrics) <= set(declaration.metrics), "every metric needs a declared direction"
             assert block.metrics
         fold_scores = [b.metrics for b in result.predictions if b.fold is not None]
         assert fold_scores == result.folds
@@ -152,10 +159,36 @@ class EngineContractTests:
         second = engine.execute(specs[-1], dataset)
         assert result_numbers(first) == result_numbers(second)
 
-    def test_default_metric_is_reported(self, engine: Any, result: PipelineResult) -> None:
+    def test_default_metric_is_reported(
+        self, engine: Any, result: PipelineResult, declaration: EngineDeclaration
+    ) -> None:
         metric, direction = engine.default_metric(result.task)
-        assert METRIC_DIRECTIONS[metric] == direction
+        assert declaration.metrics[metric] == direction
+        assert declaration.default_metric(result.task) == (metric, direction)
+        assert result.task in declaration.tasks
         assert all(metric in scores for scores in result.metrics.values())
 
-    def test_default_config_expands(self, engine: Any) -> None:
-        assert len(engine.expand(engine.default_config())) >= 1
+    def test_declaration_is_consistent(self, engine: Any, declaration: EngineDeclaration) -> None:
+        assert declaration.name == engine.name
+        assert declaration.tasks
+        for task in declaration.tasks:
+            metric, direction = declaration.default_metric(task)
+            assert engine.default_metric(task) == (metric, direction)
+        if declaration.demo_dataset:
+            assert engine.demo_dataset().name == declaration.demo_dataset
+
+    def test_default_config_expands_for_every_task(self, engine: Any, declaration: EngineDeclaration) -> None:
+        for task in declaration.tasks:
+            assert len(engine.expand(engine.default_config(task=task))) >= 1
+
+    def test_demo_runs_as_the_cli_calls_it(self, engine: Any) -> None:
+        """``nirs4all run --engine NAME`` with no dataset and no pipeline, call for call."""
+        data = engine.demo_dataset()
+        task = dataset_task(engine, data)
+        metric, direction, partition = resolve_metric(engine, task, None)
+        specs = engine.expand(engine.default_config(task=task))
+        assert specs
+        result = engine.execute(specs[0], data)
+        assert result.status == "completed"
+        assert metric in result.metrics[partition]
+        assert direction in ("min", "max")

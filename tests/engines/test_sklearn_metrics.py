@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from nirs4all_workspace.engines.base import METRIC_DIRECTIONS
 from nirs4all_workspace.engines.sklearn import score
+from nirs4all_workspace.engines.sklearn.declaration import DECLARATION
 
 
 def test_regression_metrics_match_scikit_learn() -> None:
@@ -38,7 +38,7 @@ def test_classification_metrics_match_scikit_learn() -> None:
 
 def test_every_metric_has_a_direction() -> None:
     keys = set(score("regression", [1.0, 2.0], [1.0, 2.5])) | set(score("classification", ["a"], ["a"]))
-    assert keys <= set(METRIC_DIRECTIONS)
+    assert keys <= set(DECLARATION.metrics)
 
 
 def test_degenerate_cases_give_numbers_or_nan_without_warnings() -> None:

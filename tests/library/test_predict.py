@@ -143,7 +143,7 @@ def test_a_zip_of_another_engine_is_refused_by_predict(tmp_path):
     ws = Workspace.open(tmp_path / "ws")
     report = run_experiment(ws, FakeEngine(), FakeDataset(), {"scales": [1.0]}, session="s")
     entry = save_trained(ws, f"fake/{report.best.folder}", "affine", "filtered")
-    with pytest.raises(InputError, match="engine 'fake'; predict supports 'sklearn' only"):
+    with pytest.raises(InputError, match="made by engine 'fake', which does not support predict"):
         load_model(ws.layout, entry.path)
 
 

@@ -23,7 +23,6 @@ from typing import Any
 
 import polars as pl
 
-from ..engines.base import METRIC_DIRECTIONS
 from ..errors import InputError, IntegrityError
 from ..workspace.atomic import atomic_write_with
 from ..workspace.identity import new_id
@@ -31,6 +30,7 @@ from ..workspace.layout import WorkspaceLayout
 from ..workspace.locking import FileLock
 from ..workspace.schema import parquet_metadata
 from .archive_registry import with_archive_flags
+from .engine_metrics import default_metric_of, direction_of
 from .generation import (
     COMPACTED_KEY,
     DATA_SUFFIX,
@@ -49,7 +49,6 @@ __all__ = ["COMPACTED_KEY", "DATA_SUFFIX", "META_SUFFIX", "CompactionReport", "P
 
 SORTED_KEY = "nirs4all.sorted_by"
 DATA_ROW_GROUP = 512
-DEFAULT_METRICS = {"regression": "rmse", "classification": "accuracy", "trading": "sharpe"}
 META_ROW_GROUP = 32_768
 DATA_FOLD_FRACTION = 0.1  # fold the arrays when their fragments reach 10% of the main file...
 DATA_FOLD_MAX_FRAGMENTS = 256  # ...or when this many fragments would slow every reader
@@ -82,15 +81,6 @@ def _data_frame(rows: Sequence[dict[str, Any]]) -> pl.DataFrame:
             values = [np.asarray(v, dtype=kind) for v in values]
         columns.append(pl.Series(name, values, dtype=dtype))
     return pl.DataFrame(columns)
-
-
-def direction_of(metric: str) -> str:
-    """``min`` or ``max`` for a known metric; InputError for an unknown one."""
-    try:
-        return METRIC_DIRECTIONS[metric]
-    except KeyError:
-        known = ", ".join(sorted(METRIC_DIRECTIONS))
-        raise InputError(f"unknown metric {metric!r}; known metrics: {known}") from None
 
 
 class Predictions:
@@ -236,17 +226,28 @@ class Predictions:
             frame = frame.filter(pl.col("fold").is_not_null())
         return frame
 
-    def default_metric(self, dataset: str | None = None) -> str:
-        """The metric that ranks a dataset's rows by default, from their task:
-        ``rmse`` (regression), ``accuracy`` (classification), ``sharpe`` (trading)."""
+    def engines(self, dataset: str | None = None) -> set[str]:
+        """The engines recorded on the rows (of one dataset)."""
         frame = self.scan()
         if dataset is not None:
             frame = frame.filter(pl.col("dataset") == dataset)
-        tasks = set(self.collect(frame.select(pl.col("task").drop_nulls().unique()))["task"].to_list())
-        for task, metric in DEFAULT_METRICS.items():
-            if tasks == {task}:
-                return metric
-        return "rmse"
+        return set(self.collect(frame.select(pl.col("engine").drop_nulls().unique()))["engine"].to_list())
+
+    def default_metric(self, dataset: str | None = None) -> str:
+        """The metric that ranks a dataset's rows by default: what the engine recorded on
+        them declares for their task (the default engine's on an empty catalog).
+        InputError when that engine is not installed."""
+        frame = self.scan()
+        if dataset is not None:
+            frame = frame.filter(pl.col("dataset") == dataset)
+        pairs = self.collect(frame.select("engine", "task").unique())
+        engines = set(pairs["engine"].drop_nulls().to_list())
+        if not engines:
+            from ..engines.registry import default_engine_name
+
+            engines = {default_engine_name()}
+        where = f"dataset {dataset!r}" if dataset is not None else "the catalog"
+        return default_metric_of(engines, pairs["task"].drop_nulls().to_list(), where)
 
     def top(
         self,
@@ -260,7 +261,7 @@ class Predictions:
         """The ``n`` best completed predictions by ``metric`` on ``partition``."""
         metric = metric or self.default_metric(dataset)
         if descending is None:
-            descending = direction_of(metric) == "max"
+            descending = direction_of(metric, self.engines(dataset) or None) == "max"
         frame = self._filtered(dataset, partition, "completed", fold=False)
         if where is not None:
             frame = frame.filter(where)

@@ -14,6 +14,7 @@ from rich.markup import escape
 
 from ..errors import Interrupted, WorkspaceError
 from . import analytics, catalog, export, library, predict, replay, report, run, runs, workflow, workspace
+from .engines import engines
 from .render import error_console
 
 app = typer.Typer(
@@ -35,6 +36,7 @@ app.command("report", help=report.report.__doc__)(report.report)
 app.add_typer(analytics.app, name="analytics")
 app.command("replay", help=replay.replay.__doc__)(replay.replay)
 app.add_typer(workflow.app, name="workflow")
+app.command("engines", help=engines.__doc__)(engines)
 
 
 def _one_line(message: str) -> str:

@@ -56,7 +56,11 @@ def list_predictions(
         return
     columns = _BASE + _metric_columns(frame)
     rows = [[row[c] for c in columns] for row in frame.select(columns).iter_rows(named=True)]
-    headers = ["dataset", "#", "pipeline", "model", "preprocessing", "partition", *columns[len(_BASE) :]]
+    from ..catalog.engine_metrics import words_for
+
+    words = words_for(frame["engine"].unique().to_list() if "engine" in frame.columns else [])
+    headers = ["dataset", "#", "pipeline", words["model"], words["preprocessing"], "partition"]
+    headers += columns[len(_BASE) :]
     console().print(table(f"catalog: top {frame.height} ({partition})", headers, rows))
     _say_left_out(versions.left_out(ws.predictions, dataset, partition))
 
@@ -111,19 +115,14 @@ def best_prediction(
             }
         )
         return
+    from ..catalog.engine_metrics import GENERIC_WORDS, words_for
+
     out = console()
-    rows = [
-        (key, row.get(key))
-        for key in (
-            "pipeline_folder",
-            "pipeline_number",
-            "model",
-            "preprocessing",
-            "session",
-            "path",
-            "created_at",
-        )
-    ]
+    words = words_for([row.get("engine") or ""])
+    keys = ["pipeline_folder", "pipeline_number", "model", "preprocessing", "session", "path", "created_at"]
+    if words["n_samples"] != GENERIC_WORDS["n_samples"]:  # the engine's own unit (e.g. trades)
+        keys.insert(4, "n_samples")
+    rows = [(words.get(key, key), row.get(key)) for key in keys]
     rows.insert(0, (f"{partition} {chosen}", row[chosen]))
     out.print(table(f"best of {dataset}", ["field", "value"], rows))
     _say_left_out(left_out)

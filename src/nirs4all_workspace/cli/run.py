@@ -47,7 +47,10 @@ def run(
     resample: Annotated[
         bool, typer.Option("--resample", help="--reference: put spectra on different axes onto one.")
     ] = False,
-    engine: Annotated[str, typer.Option(help="Engine that expands and executes pipelines.")] = "sklearn",
+    engine: Annotated[
+        str | None,
+        typer.Option(help="Engine that expands and executes pipelines (default: the default engine)."),
+    ] = None,
     top: Annotated[int, typer.Option(help="Rows of the final table.")] = 10,
     plots: Annotated[
         str,
@@ -75,6 +78,7 @@ def run(
     With --resume: the same command again after a stop; completed variants are reused, not refitted.
     """
     from ..configs import load_pipeline
+    from ..engines.declaration import dataset_task, declaration_of_engine
     from ..engines.registry import get_engine
     from ..experiment import check_run_options, resolve_metric, run_experiment
     from ..facade import Workspace, resolve_root
@@ -114,8 +118,9 @@ def run(
     user_configs = [load_pipeline(ref, layout)[0] for ref in pipeline or []]
     plans = []
     for data in datasets:
-        resolve_metric(runner, getattr(data, "task", "regression"), metric)
-        configs = user_configs or [_default_config(runner, data)]
+        task_name = dataset_task(runner, data)
+        resolve_metric(runner, task_name, metric)
+        configs = user_configs or [_default_config(runner, data, task_name)]
         specs = [spec for config in configs for spec in runner.expand(config)]
         if not specs:
             raise InputError("the pipeline configuration expands to no pipeline")
@@ -130,8 +135,9 @@ def run(
         _refuse_unscored(reports)
         return
     out = console()
+    words = declaration_of_engine(runner).word  # the engine's words: strategy, stop loss...
     for report in reports:
-        _print_report(out, ws, report, top)
+        _print_report(out, ws, report, top, words)
     _refuse_unscored(reports)
 
 
@@ -156,12 +162,12 @@ def _no_space_as_os_error(root: Path) -> Iterator[None]:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(root)) from None
 
 
-def _default_config(runner, data):
-    """The engine's built-in grid, fitted to the data's size where the engine knows how."""
+def _default_config(runner, data, task: str):
+    """The engine's built-in grid for ``task``, fitted to the data's size where the engine knows how."""
     fitted = getattr(runner, "default_config_for", None)
     if fitted is not None:
         return fitted(data)
-    return runner.default_config(task=getattr(data, "task", "regression"))
+    return runner.default_config(task=task)
 
 
 def _named_and_checked(datasets, name, layout):
@@ -337,14 +343,15 @@ def _outputs_json(outputs) -> dict[str, Any]:
     }
 
 
-def _print_report(out, ws, report, top) -> None:
+def _print_report(out, ws, report, top, words=str) -> None:
     ranked, partition = _ranked(report, top)
     label = f"{partition} {report.metric}"
     if report.restored:
         restored = report.restored
         out.print(f"restored the catalog rows of {restored} pipelines an interrupted run had not indexed")
     with_test = any(report.metric in s.metrics.get("test", {}) for s in ranked) and partition != "test"
-    columns = ["pipeline", "model", "preprocessing", label] + ([f"test {report.metric}"] if with_test else [])
+    columns = ["pipeline", words("model"), words("preprocessing"), label]
+    columns += [f"test {report.metric}"] if with_test else []
     rows = [
         (s.handle.folder, s.record["model"], s.record["preprocessing"], s.score(report.metric, partition))
         + ((s.metrics.get("test", {}).get(report.metric),) if with_test else ())

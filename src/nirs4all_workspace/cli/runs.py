@@ -69,6 +69,7 @@ def show_runs(
     workspace: WorkspaceOption = None,
 ) -> None:
     """The sessions of a dataset and its best pipelines."""
+    from ..catalog.engine_metrics import words_for
     from ..catalog.versions import newest_versions
     from ..errors import PipelineNotFound
     from ..facade import Workspace
@@ -113,6 +114,7 @@ def show_runs(
             sessions,
         )
     )
+    words = words_for(ws.predictions.engines(dataset))
     rows = [
         (
             r["pipeline_number"],
@@ -127,7 +129,7 @@ def show_runs(
     out.print(
         table(
             f"{dataset}: top {len(rows)} by {partition} {metric}",
-            ["#", "pipeline", "model", "preprocessing", metric, "session"],
+            ["#", "pipeline", words["model"], words["preprocessing"], metric, "session"],
             rows,
         )
     )

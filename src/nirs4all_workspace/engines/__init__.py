@@ -1,7 +1,6 @@
 """Engines expand configurations into pipelines and execute them (no file I/O)."""
 
 from .base import (
-    METRIC_DIRECTIONS,
     DatasetLike,
     Engine,
     FittedStep,
@@ -9,12 +8,13 @@ from .base import (
     PipelineSpec,
     PredictionBlock,
 )
+from .declaration import EngineDeclaration
 from .registry import available_engines, get_engine
 
 __all__ = [
-    "METRIC_DIRECTIONS",
     "DatasetLike",
     "Engine",
+    "EngineDeclaration",
     "FittedStep",
     "PipelineResult",
     "PipelineSpec",

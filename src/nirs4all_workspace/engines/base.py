@@ -12,6 +12,7 @@ Third-party engines register an object factory under the entry-point group
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -27,7 +28,6 @@ from ..workspace.results import (
 )
 
 __all__ = [
-    "METRIC_DIRECTIONS",
     "DatasetIdentity",
     "DatasetLike",
     "Engine",
@@ -36,30 +36,25 @@ __all__ = [
     "PipelineResult",
     "PipelineSpec",
     "PredictionBlock",
+    "ReportSection",
     "Status",
     "StoredPipeline",
 ]
 
-# Direction of every metric the built-in engines report: "min" is better when lower.
-METRIC_DIRECTIONS: dict[str, str] = {
-    "rmse": "min",
-    "mae": "min",
-    "r2": "max",
-    "rpd": "max",
-    "accuracy": "max",
-    "balanced_accuracy": "max",
-    "f1": "max",
-    # the signals engine (trading metrics of a strategy over price bars)
-    "total_return": "max",
-    "sharpe": "max",
-    "sortino": "max",
-    "max_drawdown": "min",
-    "win_rate": "max",
-    "profit_factor": "max",
-    "n_trades": "max",
-    "avg_trade_bars": "max",
-    "regime_aware_sharpe": "max",
-}
+@dataclass
+class ReportSection:
+    """A section an engine adds to the session report of its best pipeline (declared in
+    ``EngineDeclaration.figures["session"]``): figures (file name -> PNG bytes, also
+    written to the pipeline's ``outputs/``) with their captions, and an optional table.
+    """
+
+    title: str
+    section_id: str
+    figures: dict[str, bytes] = field(default_factory=dict)
+    captions: dict[str, str] = field(default_factory=dict)
+    columns: list[str] = field(default_factory=list)
+    rows: list[list[Any]] = field(default_factory=list)
+    note: str = ""
 
 
 @runtime_checkable
@@ -89,6 +84,9 @@ class Engine(Protocol):
     the user gives none, for a dataset's task) let the generic ``nirs4all run``
     work with any engine; ``default_metric`` names the score
     that decides the best pipeline for a task (e.g. ``("rmse", "min")``).
+    ``nirs4all run`` calls ``load_dataset(path, target=..., task=...)`` (options the
+    user left out are None) and ``default_config(task=...)`` with the dataset's
+    ``task`` (else the engine's first declared task): see docs/engines.md.
     """
 
     name: str
@@ -101,7 +99,7 @@ class Engine(Protocol):
 
     def demo_dataset(self) -> DatasetLike: ...
 
-    def default_config(self, task: str = "regression") -> dict[str, Any]: ...
+    def default_config(self, task: str) -> dict[str, Any]: ...
 
     def default_metric(self, task: str) -> tuple[str, str]: ...
 

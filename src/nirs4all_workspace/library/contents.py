@@ -175,11 +175,11 @@ class TrainedZip:
         untrusted module. An engine that is not installed cannot build anything,
         and one without ``untrusted_classes`` imports no classes from configurations.
         """
-        from ..engines.registry import get_engine
+        from ..engines.registry import default_engine_name, get_engine
         from ..errors import InputError
 
         try:
-            engine = get_engine(self.predict_info.get("engine") or "sklearn")
+            engine = get_engine(self.predict_info.get("engine") or default_engine_name())
         except InputError:
             return {}
         vet = getattr(engine, "untrusted_classes", None)

@@ -32,8 +32,6 @@ from ..workspace.manifest import split_reference, utc_now
 from .safe_objects import pack
 from .zipformat import FORMAT_NAME, FORMAT_VERSION, ZipBuilder
 
-DEFAULT_METRICS = {"regression": "rmse", "classification": "accuracy"}
-
 
 @dataclass
 class PackedZip:
@@ -141,7 +139,7 @@ class _Packer:
                 f"the training data of {where} was not recorded when it ran; re-run it with this "
                 "version of nirs4all to save a fullrun"
             )
-        engine = get_engine(record.get("engine") or "sklearn")
+        engine = get_engine(record.get("engine") or None)  # records older than the column: the default
         if data is None and str(getattr(engine.demo_dataset(), "source", "")) == info.source:
             dataset = engine.demo_dataset()
         else:
@@ -194,9 +192,9 @@ def _predict_section(record: dict[str, Any], info: DatasetInfo | None, notes: li
     }
 
 
-def _score(ws: Workspace, dataset: str, metrics: dict[str, Any], task: str | None) -> dict[str, Any]:
+def _score(ws: Workspace, dataset: str, metrics: dict[str, Any]) -> dict[str, Any]:
     best = ws.best.current(dataset)
-    metric = best.metric if best else DEFAULT_METRICS.get(task or "", "rmse")
+    metric = best.metric if best else ws.predictions.default_metric(dataset)
     partition = best.partition if best else "val"
     return {"metric": metric, "partition": partition, "value": metrics.get(partition, {}).get(metric)}
 
@@ -238,7 +236,7 @@ def pack_pipelines(
             "session": record.get("session"),
         },
         "default_pipeline": folder,
-        "score": _score(ws, dataset, metrics, record.get("task")),
+        "score": _score(ws, dataset, metrics),
         "fitted_with": {
             "python": versions.get("python"),
             "scikit-learn": versions.get("scikit-learn"),

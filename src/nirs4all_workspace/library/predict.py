@@ -23,6 +23,7 @@ from ..workspace.atomic import atomic_write_text
 from ..workspace.layout import WorkspaceLayout
 from .contents import TrainedZip, open_trained
 from .trained import resolve_zip
+from .zip_engine import zip_engine
 
 CHUNK_ROWS = 5000
 Progress = Callable[[int, int], None]  # (samples done, samples in all)
@@ -36,6 +37,7 @@ class LoadedModel:
     folder: str
     steps: list[Any]
     notes: list[str] = field(default_factory=list)
+    engine: Any = None  # the engine that made the zip: it reads the data and applies the steps
 
     @property
     def info(self) -> dict[str, Any]:
@@ -45,22 +47,20 @@ class LoadedModel:
         """Predictions for the rows of ``X`` (1-D: floats, or labels for classification)."""
         import numpy as np
 
-        from ..engines.sklearn import predict_with_fitted
-
         n = len(X)
         parts = []
         for start in range(0, n, chunk_rows):
             stop = min(n, start + chunk_rows)
-            parts.append(predict_with_fitted(self.steps, X[start:stop]))
+            parts.append(self.engine.predict_fitted(self.steps, X[start:stop]))
             if progress is not None:
                 progress(stop, n)
         return np.concatenate(parts) if parts else np.empty(0)
 
 
-def _version_notes(trained: TrainedZip) -> list[str]:
+def _version_notes(trained: TrainedZip, engine: Any) -> list[str]:
     notes = []
     fitted = trained.manifest.get("fitted_with") or {}
-    for package in ("scikit-learn", "numpy"):
+    for package in getattr(engine, "packages", ()) or tuple(fitted):
         wanted = fitted.get(package)
         try:
             here = version(package)
@@ -79,13 +79,13 @@ def load_model(
     Raises ArchiveRefused / TrustRequired (exit status 2) or InputError.
     """
     trained = open_trained(resolve_zip(layout, str(model)))
-    engine = trained.predict_info.get("engine") or "sklearn"
-    if engine != "sklearn":
-        raise InputError(f"{trained.label} was made by engine {engine!r}; predict supports 'sklearn' only")
+    engine = zip_engine(trained.label, trained.predict_info.get("engine"), "predict")
     entry = trained.pipeline(pipeline)
     config_notes = trained.require_config_trust(trust)  # a zip is trusted or not, whatever is loaded
     steps, notes = trained.load_steps(entry["folder"], trust=trust)
-    return LoadedModel(trained, entry["folder"], steps, _version_notes(trained) + config_notes + notes)
+    return LoadedModel(
+        trained, entry["folder"], steps, _version_notes(trained, engine) + config_notes + notes, engine
+    )
 
 
 @dataclass
@@ -150,14 +150,14 @@ def predict_file(
     data's columns do not match the model's (how many missing/extra, the first
     few), InputError otherwise. Writes only ``output``, whole, at the end.
     """
-    from ..engines.sklearn.spectra import read_spectra
-
     start = time.perf_counter()
     if chunk_rows < 1:
         raise InputError("the chunk size must be at least 1 row")
     loaded = load_model(layout, model, trust=trust, pipeline=pipeline)
     info = loaded.info
-    spectra = read_spectra(data, info.get("feature_names"), info.get("n_features"), info.get("target"))
+    spectra = loaded.engine.read_predict_data(
+        data, info.get("feature_names"), info.get("n_features"), info.get("target")
+    )
     y_pred = loaded.predict(spectra.X, chunk_rows, progress)
     atomic_write_text(Path(output), predictions_text(spectra.sample_ids, y_pred, spectra.y_true))
     return PredictionReport(

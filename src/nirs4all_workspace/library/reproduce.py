@@ -5,9 +5,10 @@ its fingerprint) and the concrete configuration of every pipeline; running
 them again into a workspace gives the same scores, because the engine seeds
 everything (``docs/configuration.md``). Other zips need ``--dataset``.
 
-The configurations of a zip are untrusted input too: building a step
-instantiates its class, so every ``class`` must be a scikit-learn estimator or
-splitter or one of our operators, unless the user passes ``--trust``.
+The configurations of a zip are untrusted input too: building a step may
+instantiate a class, so the engine that made the zip checks them
+(``untrusted_classes``: what it would not create from an untrusted zip unless
+the user passes ``--trust``). Engines that do not declare the ``rerun`` capability are refused.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from ..experiment import ExperimentReport, run_experiment
 from ..facade import Workspace
 from ..workspace.dataset_info import fingerprint
 from .contents import TrainedZip, config_refusal, open_trained
+from .zip_engine import zip_engine
 
 RELATIVE_TOLERANCE = 1e-9
 
@@ -59,22 +61,29 @@ class Reproduction:
         return all(c.same for c in self.comparisons)
 
 
-def check_config_classes(config: Any, label: str, trust: bool) -> list[str]:
-    """Refuse classes a zip's configuration would instantiate unless trusted; returns warnings."""
-    from ..engines.registry import get_engine
+def check_config_classes(config: Any, label: str, trust: bool, engine: Any = None) -> list[str]:
+    """Refuse classes a configuration would instantiate unless trusted; returns warnings.
+
+    The engine lists and vets them (optional ``untrusted_classes(config, trusted)``;
+    ``engine`` defaults to the default engine) without importing any untrusted module.
+    Raises TrustRequired for what it would not create without ``--trust``.
+    """
     from .safe_objects import TRUSTED_TYPES
 
-    refused = list(dict.fromkeys(get_engine().untrusted_classes(config, TRUSTED_TYPES)))
+    if engine is None:
+        from ..engines.registry import get_engine
+
+        engine = get_engine()
+    vet = getattr(engine, "untrusted_classes", None)
+    refused = list(dict.fromkeys(vet(config, TRUSTED_TYPES))) if vet is not None else []
     if refused and not trust:
         raise TrustRequired(config_refusal(label, sorted(refused)))
     return [f"{label}: creating {path} because of --trust" for path in sorted(refused)]
 
 
-def _zip_dataset(trained: TrainedZip) -> Any:
-    from ..engines.sklearn.spectra import dataset_from_files
-
+def _zip_dataset(trained: TrainedZip, engine: Any) -> Any:
     data = trained.manifest["data"]
-    dataset = dataset_from_files(
+    dataset = engine.dataset_from_files(
         str(data.get("name") or (trained.manifest.get("source") or {}).get("dataset") or "dataset"),
         f"zip:{trained.label}",
         trained.data_files(),
@@ -104,20 +113,18 @@ def rerun_zip(
     without data and no ``dataset``. Scores are compared when the data is the
     data the zip was fitted on. ``run_options`` go to ``run_experiment`` (e.g. ``plots``).
     """
-    from ..engines.registry import get_engine
-
     trained = open_trained(Path(source))
+    engine = zip_engine(trained.label, trained.predict_info.get("engine"), "rerun")
     # Objects and configurations: every class a configuration names is vetted before any is imported.
     notes = trained.require_trust(trust)
     configs = list(trained.configs().values())
-    engine = get_engine(trained.predict_info.get("engine") or "sklearn")
     if dataset is None:
         if trained.kind != "fullrun":
             raise InputError(
                 f"{trained.label} is a {trained.kind!r} zip without training data; give --dataset, or "
                 "use a fullrun zip (library save --type fullrun, export --include-data)"
             )
-        dataset = _zip_dataset(trained)
+        dataset = _zip_dataset(trained, engine)
     recorded_fp = (trained.manifest.get("data") or {}).get("fingerprint") or trained.predict_info.get(
         "dataset_fingerprint"
     )

@@ -24,18 +24,15 @@ from ..facade import Workspace
 from ..version import __version__
 from ..workspace.atomic import atomic_write_text
 from . import html
+from .declared import comparable_of, default_criterion_of
 from .pipelines import PipelineRow, best_row, catalog_rows, newest_version
 from .session import Criterion
 
-# The score shown to compare datasets (their own criterion, e.g. RMSE, has units).
-COMPARABLE = {"regression": "r2", "classification": "accuracy"}
 
-
-def default_criterion(task: str) -> Criterion:
-    """The criterion ``nirs4all catalog best`` uses: val RMSE, or val accuracy."""
-    if task == "classification":
-        return Criterion("accuracy", "val", "max")
-    return Criterion("rmse", "val", "min")
+def default_criterion(rows: Sequence[PipelineRow]) -> Criterion:
+    """The criterion ``nirs4all catalog best`` uses: the default metric the rows' engine declares."""
+    metric, direction = default_criterion_of(rows)
+    return Criterion(metric, "val", direction)
 
 
 @dataclass
@@ -62,7 +59,8 @@ class DatasetSummary:
 
     @property
     def comparable(self) -> str:
-        return COMPARABLE.get(self.task, "r2")
+        """A score without units, to compare datasets (their criterion, e.g. RMSE, has units)."""
+        return comparable_of(self.rows) or self.criterion.metric
 
 
 def summarize(rows: Sequence[PipelineRow]) -> list[DatasetSummary]:
@@ -72,8 +70,8 @@ def summarize(rows: Sequence[PipelineRow]) -> list[DatasetSummary]:
         by_dataset.setdefault(row.dataset, []).append(row)
     summaries = []
     for name, dataset_rows in sorted(by_dataset.items()):
-        task = next((r.task for r in dataset_rows if r.task), "regression")
-        c = default_criterion(task)
+        task = next((r.task for r in dataset_rows if r.task), "")
+        c = default_criterion(dataset_rows)
         by_session: dict[str, list[PipelineRow]] = {}
         for row in dataset_rows:
             by_session.setdefault(row.session, []).append(row)
@@ -130,10 +128,7 @@ class CatalogPages:
             ("pipelines", f"{len(rows)}: {len(rows) - failed} completed, {failed} failed"),
             ("first run", min(dates, default=None)),
             ("last run", max(dates, default=None)),
-            (
-                "criterion",
-                "val rmse for regression, val accuracy for classification (as 'nirs4all catalog best')",
-            ),
+            ("criterion", self.criteria_text()),
         ]
         sections = [html.section("Summary", html.key_values(pairs), section_id="summary")]
         if self.images and self.datasets:
@@ -152,13 +147,19 @@ class CatalogPages:
             footer=self._footer(),
         )
 
+    def criteria_text(self) -> str:
+        """How each task's datasets are ranked: the default metric their engine declares."""
+        labels = {d.task: d.criterion.label for d in self.datasets}
+        text = ", ".join(f"{label} for {task or 'other tasks'}" for task, label in sorted(labels.items()))
+        return f"{text or 'none yet'} (as 'nirs4all catalog best')"
+
     def global_figures(self) -> html.Markup:
         from . import plots
 
         images = []
-        for task in sorted({d.task for d in self.datasets}, key=lambda t: (t != "regression", t)):
+        for task in sorted({d.task for d in self.datasets}):
             group = [d for d in self.datasets if d.task == task]
-            metric = COMPARABLE.get(task, "r2")
+            metric = group[0].comparable
             values = [d.best.score(metric, "val") if d.best else None for d in group]
             label = f"val {metric}"
             title = f"{label} of each dataset's best pipeline (by {group[0].criterion.label})"

@@ -48,6 +48,7 @@ class PipelineRow:
     prediction_ids: dict[str, str] = field(default_factory=dict)
     scores: dict[str, dict[str, float]] = field(default_factory=dict)
     data_digest: str | None = None  # the data version it ran on (None: before data versions)
+    engine: str = ""
 
     def score(self, metric: str, partition: str = "val") -> float | None:
         """The finite ``metric`` on ``partition``, or None."""
@@ -86,6 +87,7 @@ def rows_from_frame(frame: pl.DataFrame) -> list[PipelineRow]:
                 classes=json.loads(record["classes"]) if record.get("classes") else None,
                 n_features=record.get("n_features"),
                 data_digest=record.get("data_digest"),
+                engine=record.get("engine") or "",
             )
             rows[row.pipeline_id] = row
         partition = record.get("partition")

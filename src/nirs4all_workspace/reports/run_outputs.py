@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from ..errors import InputError
@@ -57,7 +58,7 @@ def pipelines_to_plot(
     if plots == "none":
         return []
     # The figures are those of predictions (true vs. predicted): other tasks (e.g. the
-    # signals engine's "trading") have no y to draw.
+    # trading strategies) have no y to draw.
     completed = [
         s for s in saved if s.status == "completed" and s.record.get("task") in PLOTTED_TASKS
     ]
@@ -86,6 +87,28 @@ def plot_input(workspace: Workspace, saved: SavedPipeline, feature_names: Any = 
     )
 
 
+def _engine_plots(workspace: Workspace, report: Any, plots: str) -> list[Path]:
+    """The figures the engine declares for its session report (``figures["session"]``), written
+    into the outputs/ of the best pipeline (of every completed one with ``--plots all``)."""
+    from ..engines.registry import find_declaration
+    from .declared import engine_sections
+
+    completed = [s for s in report.saved if s.status == "completed"]
+    declaration = find_declaration(completed[0].record.get("engine")) if completed else None
+    if plots == "none" or declaration is None or "session" not in declaration.figures:
+        return []
+    if plots != "all":
+        best = best_by(completed, lambda s: s.score(report.metric, report.partition), report.direction)
+        completed = [best] if best is not None else []
+    written: list[Path] = []
+    for saved in completed:
+        task = saved.record.get("task")
+        rows = [SimpleNamespace(engine=declaration.name, dataset=report.dataset, task=task)]
+        for section in engine_sections(workspace, rows, saved.handle.folder) or []:
+            written += write_pipeline_plots(workspace, report.dataset, saved.handle.folder, section.figures)
+    return written
+
+
 def write_run_outputs(workspace: Workspace, report: Any, dataset: Any, plots: str = "best") -> RunOutputs:
     """Draw the chosen pipelines' plots, then rewrite the session report (see the module docstring).
 
@@ -100,6 +123,7 @@ def write_run_outputs(workspace: Workspace, report: Any, dataset: Any, plots: st
         for saved in chosen:
             figures = pipeline_figures(plot_input(workspace, saved, names))
             outputs.plots += write_pipeline_plots(workspace, report.dataset, saved.handle.folder, figures)
+        outputs.plots += _engine_plots(workspace, report, plots)
         outputs.plots_s = time.perf_counter() - start
         if report.saved:
             from .session import write_session_report

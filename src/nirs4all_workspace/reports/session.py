@@ -17,14 +17,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..engines.base import METRIC_DIRECTIONS
-from ..errors import IntegrityError, PipelineNotFound
+from ..errors import InputError, IntegrityError, PipelineNotFound, WorkspaceError
 from ..facade import Workspace
 from ..version import __version__
 from ..workspace.atomic import atomic_write_text
 from ..workspace.dataset_info import session_digests
 from ..workspace.layout import validate_name
 from . import html
+from .declared import (
+    default_criterion_of,
+    direction_for,
+    engine_sections,
+    scores_shown,
+    section_html,
+    words_of,
+)
 from .grid import grid_axes, heat_maps, parameter_text, varying_parameters
 from .pipeline_plots import PipelinePlotInput, existing_plots, load_model, pipeline_figures
 from .pipelines import PipelineRow, best_row, catalog_rows, latest_session, pipeline_arrays
@@ -35,7 +42,6 @@ PLOT_TITLES = {
     "confusion_matrix.png": "confusion matrix",
     "coefficients.png": "model coefficients",
 }
-SCORE_METRICS = {"regression": ("rmse", "r2"), "classification": ("accuracy", "balanced_accuracy")}
 
 
 @dataclass(frozen=True)
@@ -66,10 +72,16 @@ def _session_entry(path: Path, session: str) -> dict[str, Any]:
 
 
 def criterion_for(config: dict[str, Any], rows: Sequence[PipelineRow]) -> Criterion:
-    """The session's recorded criterion, else the default one for its task."""
-    task = next((r.task for r in rows if r.task), "regression")
-    metric = config.get("metric") or ("accuracy" if task == "classification" else "rmse")
-    direction = config.get("direction") or METRIC_DIRECTIONS.get(metric, "min")
+    """The session's recorded criterion, else the default one the engine declares for its task.
+
+    InputError when it was not recorded and the engine is not installed (unknown, not guessed).
+    """
+    metric, direction = config.get("metric"), config.get("direction")
+    if not metric:
+        metric, direction = default_criterion_of(rows)
+    direction = direction or direction_for(rows, metric)
+    if direction is None:
+        raise InputError(f"the direction of metric {metric!r} is unknown: its engine is not installed")
     return Criterion(metric, config.get("partition") or "val", direction)
 
 
@@ -98,6 +110,7 @@ class SessionPage:
         c = self.criterion
         self.best = best_row(self.rows, c.metric, c.partition, c.direction)
         self.task = next((r.task for r in self.rows if r.task), "regression")
+        self.words = words_of(self.rows)
 
     # -- links -------------------------------------------------------------
     def folder_link(self, row: PipelineRow, target: str | None = None) -> html.Link | str:
@@ -132,7 +145,8 @@ class SessionPage:
     def summary_section(self) -> html.Markup:
         completed = sum(r.status == "completed" for r in self.rows)
         c = self.criterion
-        sized = next((r for r in self.rows if r.n_samples), self.rows[0])  # a failed row has no sizes
+        # the best pipeline's sizes (a failed row has none)
+        sized = next((r for r in [self.best, *self.rows] if r and r.n_samples), self.rows[0])
         pairs: list[tuple[str, Any]] = [
             ("dataset", self.dataset),
             ("session", self.session),
@@ -167,7 +181,7 @@ class SessionPage:
         )
         if left_out:
             pairs.append(("other data versions", f"{left_out} pipelines not ranked with this session's"))
-        pairs.append(("data", _shape(sized)))
+        pairs.append(("data", _shape(sized, self.words)))
         return html.section("Summary", html.key_values(pairs), section_id="summary")
 
     def best_section(self) -> html.Markup:
@@ -181,11 +195,23 @@ class SessionPage:
         names = varying_parameters(self.rows)
         pairs = [
             ("pipeline", self.folder_link(best)),
-            ("model", best.model),
-            ("preprocessing", best.preprocessing),
+            (self.words["model"], best.model),
+            (self.words["preprocessing"], best.preprocessing),
             ("grid parameters", parameter_text(best, names) or "none"),
         ]
         parts = [html.key_values(pairs)]
+        try:
+            sections = engine_sections(self.workspace, self.rows, best.folder)
+        except WorkspaceError as exc:  # e.g. the bars it was run on are gone: the rest of the page stands
+            sections = []
+            parts.append(html.paragraph(f"The engine's figures could not be drawn: {exc}", "note"))
+        if sections is not None:  # the engine draws its own results (e.g. equity, trades)
+            if not self.images:
+                parts.append(html.paragraph("Plots were not drawn (--plots none).", "note"))
+            drawn = [section_html(s, self.images) for s in sections]
+            return html.Markup(
+                html.section(f"Best pipeline: {best.folder}", *parts, section_id="best") + "".join(drawn)
+            )
         if self.images:
             figures = self.best_figures(best)
             parts.append(
@@ -264,7 +290,7 @@ class SessionPage:
     def score_columns(self) -> list[tuple[str, str]]:
         """(partition, metric) pairs shown in the table: the criterion first."""
         c = self.criterion
-        metrics = [c.metric] + [m for m in SCORE_METRICS.get(self.task, ()) if m != c.metric]
+        metrics = [c.metric] + [m for m in scores_shown(self.rows) if m != c.metric]
         partitions = [p for p in ("val", "test") if any(p in r.scores for r in self.rows)]
         if c.partition not in partitions:
             partitions.insert(0, c.partition)
@@ -276,8 +302,8 @@ class SessionPage:
         columns = [
             html.Column("#", numeric=True, title="pipeline number"),
             html.Column("pipeline", title="folder under runs/ (a relative link)"),
-            html.Column("preprocessing"),
-            html.Column("model"),
+            html.Column(self.words["preprocessing"]),
+            html.Column(self.words["model"]),
             html.Column("params", title="the grid parameters of this pipeline"),
             *(html.Column(f"{p} {m}", numeric=True) for p, m in scores),
             html.Column("duration (s)", numeric=True),
@@ -380,11 +406,18 @@ def _time(text: str | None) -> datetime | None:
         return None
 
 
-def _shape(row: PipelineRow) -> str:
-    """``240 train, 240 val, 60 test samples; 700 features``."""
-    samples = ", ".join(f"{n} {p}" for p, n in row.n_samples.items())
-    features = f"{row.n_features} features" if row.n_features is not None else ""
-    return "; ".join(part for part in (f"{samples} samples" if samples else "", features) if part)
+def _shape(row: PipelineRow, words: dict[str, str] | None = None) -> str:
+    """``240 train, 240 val, 60 test samples; 700 features`` (in the engine's words:
+    ``695 trades; 5 price columns``)."""
+    words = words or {"n_samples": "samples", "n_features": "features"}
+    if words["n_samples"] == "samples":
+        samples = ", ".join(f"{n} {p}" for p, n in row.n_samples.items())
+    else:  # the engine's own unit: its count, without partitions
+        samples = str(max(row.n_samples.values())) if row.n_samples else ""
+    features = f"{row.n_features} {words['n_features']}" if row.n_features is not None else ""
+    return "; ".join(
+        part for part in (f"{samples} {words['n_samples']}" if samples else "", features) if part
+    )
 
 
 def session_report_html(

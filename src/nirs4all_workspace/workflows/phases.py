@@ -384,9 +384,10 @@ PHASES: dict[str, Callable[[PhaseContext, PhaseSpec, dict[str, dict[str, Any]]],
 def phase_function(
     engine: str, kind: str
 ) -> Callable[[PhaseContext, PhaseSpec, dict[str, dict[str, Any]]], dict[str, Any]]:
-    """The function of a phase type for an engine: the signals engine has its own (signals_phases)."""
-    if engine == "signals":
-        from .signals_phases import SIGNAL_PHASES
+    """The function of a phase type for an engine: the engine's own when it declares that kind."""
+    from ..engines.registry import find_declaration
 
-        return SIGNAL_PHASES[kind]
+    declaration = find_declaration(engine)
+    if declaration is not None and kind in declaration.phase_kinds:
+        return declaration.phase_function(kind)
     return PHASES[kind]

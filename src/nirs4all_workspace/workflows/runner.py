@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..engines.declaration import dataset_task
 from ..errors import InputError, WorkspaceError
 from ..facade import Workspace
 from ..workspace.locking import FileLock
@@ -77,7 +78,7 @@ def run_workflow(
         n_jobs = -1  # a cluster: every worker it has
     engine = get_engine(spec.engine)
     dataset = _dataset(spec, engine)
-    metric, direction, _ = resolve_metric(engine, getattr(dataset, "task", "regression"), spec.metric)
+    metric, direction, _ = resolve_metric(engine, dataset_task(engine, dataset), spec.metric)
     session = check_run_options(spec.workflow_id[:80], n_jobs)
     ctx = PhaseContext(
         workspace, engine, dataset, metric, direction, session, spec.source.parent, n_jobs, backend

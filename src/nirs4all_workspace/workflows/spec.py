@@ -31,14 +31,9 @@ _PHASE_KEYS = {
     "validation": set(),
 }
 _COMMON_KEYS = {"name", "type", "inputs", "description"}
-# Extra keys of the signals engine's phases (workflows/signals_phases.py): the bars a
-# phase runs on (train for the grid, held-out for the validation) and the regime analysis.
-_SIGNALS_KEYS = {
-    "grid": {"bars"},
-    "analysis": {"classifier", "min_trades"},
-    "ensemble": set(),
-    "validation": {"bars"},
-}
+# An engine may declare phase kinds of its own (EngineDeclaration.phase_kinds) and, in
+# ``phase_options``: extra keys per kind ("keys"), the phase types each kind reads
+# ("inputs") and a function that checks its options ("check", module:function).
 # Which phase types a phase may take as input.
 _INPUT_TYPES = {
     "grid": ("analysis",),
@@ -111,7 +106,7 @@ def parse_workflow(document: Any, source: Path) -> WorkflowSpec:
             f"{where}: unknown key(s) {', '.join(unknown)}; keys are: {', '.join(sorted(_TOP_KEYS))}"
         )
     name = _name(document.get("name"), f"{where}: 'name'")
-    engine = document.get("engine", "sklearn")
+    engine = document.get("engine") or _default_engine()
     dataset = document.get("dataset", "demo")
     metric = document.get("metric")
     for key, value in (("engine", engine), ("dataset", dataset)):
@@ -138,6 +133,22 @@ def parse_workflow(document: Any, source: Path) -> WorkflowSpec:
     )
 
 
+def _default_engine() -> str:
+    from ..engines.registry import default_engine_name
+
+    return default_engine_name()
+
+
+def _declared(engine: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(phase kinds, phase options) the engine declares; empty for an engine not installed."""
+    from ..engines.registry import find_declaration
+
+    declaration = find_declaration(engine)
+    if declaration is None:
+        return {}, {}
+    return dict(declaration.phase_kinds), dict(declaration.phase_options)
+
+
 def _name(value: Any, what: str) -> str:
     if not isinstance(value, str):
         raise ConfigError(f"{what} must be a string")
@@ -148,7 +159,7 @@ def _name(value: Any, what: str) -> str:
 
 
 def _phase(
-    raw: Any, index: int, earlier: dict[str, PhaseSpec], where: str, engine: str = "sklearn"
+    raw: Any, index: int, earlier: dict[str, PhaseSpec], where: str, engine: str = ""
 ) -> PhaseSpec:
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: phases[{index}] must be a mapping with 'name' and 'type'")
@@ -156,11 +167,13 @@ def _phase(
     at = f"{where}: phase '{name}'"
     if name in earlier:
         raise ConfigError(f"{at}: the name is used by an earlier phase; phase names must be unique")
+    kinds, declared = _declared(engine)
+    types = (*PHASE_TYPES, *(k for k in kinds if k not in PHASE_TYPES))
     kind = raw.get("type")
-    if kind not in PHASE_TYPES:
-        raise ConfigError(f"{at}: 'type' must be one of {', '.join(PHASE_TYPES)}, not {kind!r}")
-    signals = engine == "signals"
-    allowed = _PHASE_KEYS[kind] | _COMMON_KEYS | (_SIGNALS_KEYS[kind] if signals else set())
+    if kind not in types:
+        raise ConfigError(f"{at}: 'type' must be one of {', '.join(types)}, not {kind!r}")
+    extra = set(declared.get("keys", {}).get(kind, ()))
+    allowed = _PHASE_KEYS.get(kind, set()) | _COMMON_KEYS | extra
     unknown = sorted(set(raw) - allowed)
     if unknown:
         raise ConfigError(
@@ -178,16 +191,19 @@ def _phase(
             raise ConfigError(
                 f"{at}: 'inputs' names {item!r}, which is not an earlier phase (earlier: {known})"
             )
-        readable = ("analysis",) if signals and kind == "ensemble" else _INPUT_TYPES[kind]
+        readable = tuple(declared.get("inputs", {}).get(kind, ())) or _INPUT_TYPES.get(kind, types)
         if earlier[item].type not in readable:
             raise ConfigError(
                 f"{at}: 'inputs' names {item!r}, a {earlier[item].type} phase; "
                 f"a {kind} phase reads {' or '.join(readable)} phases"
             )
     options = {k: v for k, v in raw.items() if k not in _COMMON_KEYS}
-    _check_options(kind, options, inputs, at)
-    if signals:
-        _check_signals(options, at)
+    if kind in PHASE_TYPES:
+        _check_options(kind, options, inputs, at)
+    if "check" in declared:
+        from ..engines.declaration import load_object
+
+        load_object(declared["check"])(kind, options, at)
     return PhaseSpec(name=name, type=kind, inputs=tuple(inputs), options=options)
 
 
@@ -196,24 +212,6 @@ def _check_options(kind: str, options: dict[str, Any], inputs: list[str], at: st
         _check_grid(options, inputs, at)
         return
     _check_choice(kind, options, inputs, at)
-
-
-def _check_signals(options: dict[str, Any], at: str) -> None:
-    bars = options.get("bars")
-    if bars is not None and not (
-        isinstance(bars, list)
-        and len(bars) == 2
-        and all(v is None or (isinstance(v, int) and not isinstance(v, bool) and v >= 0) for v in bars)
-        and (None in bars or bars[0] < bars[1])
-    ):
-        raise ConfigError(
-            f"{at}: 'bars' must be [start, stop] bar positions (stop null for the end), not {bars!r}"
-        )
-    if "classifier" in options and not isinstance(options["classifier"], str):
-        raise ConfigError(f"{at}: 'classifier' must be a classifier name, e.g. vol_30_780_1.25")
-    value = options.get("min_trades")
-    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
-        raise ConfigError(f"{at}: 'min_trades' must be a positive integer, not {value!r}")
 
 
 def _check_grid(options: dict[str, Any], inputs: list[str], at: str) -> None:

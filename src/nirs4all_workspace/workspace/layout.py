@@ -133,7 +133,7 @@ class PipelinePaths:
         return self.dir / "error.log"
 
     def engine_file(self, name: str) -> Path:
-        """A file an engine adds to the folder (``signals.parquet``); InvalidNameError for the
+        """A file an engine adds to the folder (``trades.parquet``); InvalidNameError for the
         workspace's own names or an unsafe one."""
         if name in _PIPELINE_FILES:
             raise InvalidNameError(f"pipeline file name {name!r} is reserved by the workspace")

@@ -69,7 +69,7 @@ class PipelineResult:
     ``metrics`` maps a partition to its scores (``{"val": {"rmse": 0.4}}``);
     ``folds`` lists the validation scores of each cross-validation fold.
     ``figures`` maps a file name (``"pred_vs_true.png"``) to its bytes.
-    ``files`` maps a file name (``"signals.parquet"``) to bytes the workspace
+    ``files`` maps a file name (``"trades.parquet"``) to bytes the workspace
     writes into the pipeline folder; ``dataset_files`` maps ``_<folder>/<name>``
     (``"_classifiers/vol_30_a1b2.parquet"``) to bytes shared by the pipelines of
     a dataset, written once under ``runs/<dataset>/`` (content-addressed names:
@@ -102,7 +102,7 @@ class StoredPipeline:
     """A finished pipeline as stored, handed to an engine's optional ``summarize``.
 
     ``record`` is its ``pipeline.json``; ``read(name)`` returns the bytes of one
-    of its files (``"signals.parquet"``), so the engine reads through the
+    of its files (``"trades.parquet"``), so the engine reads through the
     workspace and never opens paths itself.
     """
 

@@ -34,11 +34,11 @@ from typing import Any
 import numpy as np
 
 from ...errors import DatasetError
-from ..base import METRIC_DIRECTIONS as ALL_DIRECTIONS
 from ..base import FittedStep, PipelineResult, PipelineSpec, PredictionBlock, StoredPipeline
 from .bars import Bars, align, load_bars
 from .classifiers import Classifier
 from .config import classifier_objects, expand, strategy_of
+from .declaration import DECLARATION
 from .demo import demo_config, make_demo_bars
 from .evaluate import METRICS, BarContext, Evaluation, evaluate, grouped_metrics, trades_from_changes
 from .sparse import SparseRegimes, content_digest, encode, encode_regimes, regime_table, signal_table
@@ -47,7 +47,7 @@ CLASSIFIERS_FOLDER = "_classifiers"
 DIGEST_CHARS = 12
 # The trading metrics' directions live with every other metric's in engines/base.py
 # (the catalog ranks them without loading an engine); the engine declares which are its own.
-METRIC_DIRECTIONS = {name: ALL_DIRECTIONS[name] for name in (*METRICS, "regime_aware_sharpe")}
+METRIC_DIRECTIONS = dict(DECLARATION.metrics)
 _DATASET_OPTIONS = ("target", "task", "symbol")
 _CACHED_DATASETS = 2
 
@@ -257,6 +257,7 @@ class SignalsEngine:
     name = "signals"
     packages = ("numpy", "polars", "pyarrow", "scipy")
     metric_directions = METRIC_DIRECTIONS
+    declaration = DECLARATION
 
     def expand(self, config: Any) -> list[PipelineSpec]:
         """One spec per strategy variant (x fee); ConfigError for any mistake (see :mod:`.config`)."""
@@ -284,8 +285,8 @@ class SignalsEngine:
         """The demo grid: 48 strategy variants x 9 regime classifiers."""
         return demo_config()
 
-    def default_metric(self, task: str) -> tuple[str, str]:  # noqa: ARG002 - one task
-        return ("sharpe", "max")
+    def default_metric(self, task: str) -> tuple[str, str]:
+        return DECLARATION.default_metric(task)
 
     def align_datasets(self, datasets: Sequence[Bars]) -> list[Bars]:
         """Several symbols restricted to their common timestamps (bar i is the same moment in all)."""

@@ -5,13 +5,40 @@ operators are re-exported here because their public class path
 (``nirs4all_workspace.engines.sklearn.SNV``) is what canonical configurations store.
 """
 
-from .aliases import ALIASES
-from .config import expand
-from .datasets import SpectraDataset, load_dataset
-from .demo import classification_config, demo_config, make_demo_dataset, write_demo_dataset
-from .engine import SklearnEngine, default_splitter, execute_pipeline, predict_with_fitted
-from .metrics import score
-from .operators import MSC, SNV, Detrend, SavitzkyGolay
+# Imported on first use: the catalog reads this engine's declaration (``.declaration``)
+# without importing numpy or the engine itself.
+from importlib import import_module
+from typing import Any
+
+_EXPORTS = {
+    "ALIASES": "aliases",
+    "expand": "config",
+    "SpectraDataset": "datasets",
+    "load_dataset": "datasets",
+    "classification_config": "demo",
+    "demo_config": "demo",
+    "make_demo_dataset": "demo",
+    "write_demo_dataset": "demo",
+    "SklearnEngine": "engine",
+    "default_splitter": "engine",
+    "execute_pipeline": "engine",
+    "predict_with_fitted": "engine",
+    "score": "metrics",
+    "MSC": "operators",
+    "SNV": "operators",
+    "Detrend": "operators",
+    "SavitzkyGolay": "operators",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ALIASES",

@@ -24,6 +24,7 @@ from ...errors import DatasetError
 from ..base import FittedStep, PipelineResult, PipelineSpec, PredictionBlock
 from .config import build_pipeline, expand, untrusted_classes
 from .datasets import SpectraDataset, load_dataset
+from .declaration import DECLARATION
 from .demo import classification_config, demo_config, make_demo_dataset
 from .metrics import score
 from .sized_grid import fit_default_grid
@@ -42,6 +43,7 @@ class SklearnEngine:
     """
 
     name = "sklearn"
+    declaration = DECLARATION
 
     def expand(self, config: Any) -> list[PipelineSpec]:
         """One spec per distinct variant of ``config`` (a list of steps or ``{pipeline: [...]}``).
@@ -143,7 +145,27 @@ class SklearnEngine:
 
     def default_metric(self, task: str) -> tuple[str, str]:
         """The score that decides the best pipeline: rmse (lower) or accuracy (higher)."""
-        return ("accuracy", "max") if task == "classification" else ("rmse", "min")
+        return DECLARATION.default_metric(task)
+
+    # -- capabilities (declaration.py): predict, export, rerun -------------
+    def read_predict_data(
+        self, source: Path, feature_names: Sequence[str] | None, n_features: int | None, target: str | None
+    ) -> Any:
+        """New spectra to predict, with the columns the model was fitted on (see ``spectra.read_spectra``)."""
+        from .spectra import read_spectra
+
+        return read_spectra(source, feature_names, n_features, target)
+
+    def predict_fitted(self, fitted_steps: Sequence[Any], X: Any) -> np.ndarray:
+        return predict_with_fitted(fitted_steps, X)
+
+    def dataset_from_files(
+        self, name: str, source: str, files: Mapping[str, bytes], target: str | None, task: str | None
+    ) -> SpectraDataset:
+        """The training data a fullrun zip carries (``data/`` files), in memory."""
+        from .spectra import dataset_from_files
+
+        return dataset_from_files(name, source, files, target, task)
 
     def task_metrics(self, task: str) -> tuple[str, ...]:
         """The metrics this engine scores for ``task`` (a metric of another task is refused)."""

@@ -1,4 +1,4 @@
-"""Scores of one set of predictions, under the names of ``METRIC_DIRECTIONS``.
+"""Scores of one set of predictions, under the names the engine declares (``declaration.py``).
 
 Computed in plain numpy rather than with ``sklearn.metrics`` so that small folds
 (one class missing, one sample) give a defined number or ``nan`` without warnings.

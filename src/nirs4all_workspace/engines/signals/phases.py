@@ -23,10 +23,17 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from ..errors import InputError
-from ..workspace.identity import config_hash
-from .phases import PhaseContext, _grid_weights, _repair_reused, completed_by_hash, run_grid, run_missing
-from .spec import CHOICE_PARTITIONS, PhaseSpec
+from ...errors import ConfigError, InputError
+from ...workflows.phases import (
+    PhaseContext,
+    _grid_weights,
+    _repair_reused,
+    completed_by_hash,
+    run_grid,
+    run_missing,
+)
+from ...workflows.spec import CHOICE_PARTITIONS, PhaseSpec
+from ...workspace.identity import config_hash
 
 
 def _bars(ctx: PhaseContext, phase: PhaseSpec) -> tuple[Any, list[int]]:
@@ -154,8 +161,8 @@ def run_signals_analysis(
 # -- replay of stored signals -------------------------------------------------------------
 def _stored(ctx: PhaseContext, dataset: str, digest: str, classifier: str) -> tuple[Any, Any, dict[str, Any]]:
     """(signal, regimes of ``classifier``, signal metadata) stored for a pipeline: nothing recomputed."""
-    from ..engines.signals.engine import CLASSIFIERS_FOLDER
-    from ..engines.signals.sparse import read_regime_table, read_signal_table
+    from .engine import CLASSIFIERS_FOLDER
+    from .sparse import read_regime_table, read_signal_table
 
     record = _record(ctx, dataset, digest)
     layout = ctx.workspace.layout
@@ -176,8 +183,8 @@ def _switching(
     ctx: PhaseContext, bars: Any, members: list[dict[str, Any]], classifier: str, dataset: str
 ) -> tuple[Any, float, list[Any]]:
     """Per member: its stored signal opened only in its regime; with the bar context and fee."""
-    from ..engines.signals.engine import dataset_cache
-    from ..engines.signals.replay import regime_filter
+    from .engine import dataset_cache
+    from .replay import regime_filter
 
     components = []
     config: dict[str, Any] = {}
@@ -195,8 +202,8 @@ def _switching(
 
 
 def _replay_metrics(context: Any, fee: float, components: list[Any], weights: np.ndarray) -> dict[str, Any]:
-    from ..engines.signals.evaluate import evaluate, trades_from_changes
-    from ..engines.signals.replay import combine
+    from .evaluate import evaluate, trades_from_changes
+    from .replay import combine
 
     combined = combine(components, weights)
     trades = trades_from_changes(combined.bar_idx, combined.values, combined.total_bars)
@@ -332,3 +339,22 @@ SIGNAL_PHASES = {
     "ensemble": run_signals_ensemble,
     "validation": run_signals_validation,
 }
+
+
+def check_phase_options(kind: str, options: dict[str, Any], at: str) -> None:  # noqa: ARG001 - same keys for all
+    """ConfigError for a bad ``bars``, ``classifier`` or ``min_trades`` (declared phase options)."""
+    bars = options.get("bars")
+    if bars is not None and not (
+        isinstance(bars, list)
+        and len(bars) == 2
+        and all(v is None or (isinstance(v, int) and not isinstance(v, bool) and v >= 0) for v in bars)
+        and (None in bars or bars[0] < bars[1])
+    ):
+        raise ConfigError(
+            f"{at}: 'bars' must be [start, stop] bar positions (stop null for the end), not {bars!r}"
+        )
+    if "classifier" in options and not isinstance(options["classifier"], str):
+        raise ConfigError(f"{at}: 'classifier' must be a classifier name, e.g. vol_30_780_1.25")
+    value = options.get("min_trades")
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+        raise ConfigError(f"{at}: 'min_trades' must be a positive integer, not {value!r}")
