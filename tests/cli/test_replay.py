@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from nirs4all_workspace.engines.signals import make_demo_bars, replay
-from nirs4all_workspace.engines.signals.engine import dataset_cache
+from nirs4all_workspace.engines.signals.cache import dataset_cache
 from nirs4all_workspace.engines.signals.sparse import read_signal_table
 
 GRID_YAML = """\

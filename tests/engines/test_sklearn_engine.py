@@ -22,7 +22,7 @@ from nirs4all_workspace.engines.sklearn import (
     predict_with_fitted,
     score,
 )
-from nirs4all_workspace.engines.sklearn.engine import default_splitter
+from nirs4all_workspace.engines.sklearn.execution import default_splitter
 from nirs4all_workspace.errors import ConfigError, DatasetError
 
 from .contract import EngineContractTests, result_numbers

@@ -29,7 +29,7 @@ import polars as pl
 
 from ..base import StoredPipeline
 from .bars import Bars
-from .engine import dataset_cache
+from .cache import dataset_cache
 from .evaluate import METRICS, bar_returns, trades_from_changes
 from .sparse import read_signal_table
 

@@ -161,7 +161,7 @@ def run_signals_analysis(
 # -- replay of stored signals -------------------------------------------------------------
 def _stored(ctx: PhaseContext, dataset: str, digest: str, classifier: str) -> tuple[Any, Any, dict[str, Any]]:
     """(signal, regimes of ``classifier``, signal metadata) stored for a pipeline: nothing recomputed."""
-    from .engine import CLASSIFIERS_FOLDER
+    from .cache import CLASSIFIERS_FOLDER
     from .sparse import read_regime_table, read_signal_table
 
     record = _record(ctx, dataset, digest)
@@ -183,7 +183,7 @@ def _switching(
     ctx: PhaseContext, bars: Any, members: list[dict[str, Any]], classifier: str, dataset: str
 ) -> tuple[Any, float, list[Any]]:
     """Per member: its stored signal opened only in its regime; with the bar context and fee."""
-    from .engine import dataset_cache
+    from .cache import dataset_cache
     from .replay import regime_filter
 
     components = []

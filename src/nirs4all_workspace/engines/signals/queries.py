@@ -19,7 +19,8 @@ from ...errors import InputError, IntegrityError, PipelineNotFound
 from ...facade import Workspace
 from .analytics import ANALYTICS_FOLDER
 from .bars import Bars, load_bars
-from .engine import CLASSIFIERS_FOLDER, METRIC_DIRECTIONS, dataset_cache
+from .cache import CLASSIFIERS_FOLDER, dataset_cache
+from .engine import METRIC_DIRECTIONS
 from .evaluate import METRICS
 from .replay import replay
 from .sparse import SparseSignal, read_regime_table, read_signal_table

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..base import ReportSection
-from .engine import CLASSIFIERS_FOLDER, dataset_cache
+from .cache import CLASSIFIERS_FOLDER, dataset_cache
 from .evaluate import bar_returns, trades_from_changes
 from .queries import bars_for, stored_signal
 from .sparse import decode_regimes, read_regime_table

@@ -50,7 +50,7 @@ def execute_group(
     Exceptions propagate (the caller then runs the specs one at a time, so each
     failure is recorded against its own pipeline).
     """
-    from .engine import _info, _OutOfFold, _predictions, _seed, _seed_splitter, default_splitter
+    from .execution import _info, _OutOfFold, _predictions, _seed, _seed_splitter, default_splitter
 
     start = time.perf_counter()
     keys = {group_key(spec.config) for spec in specs}
@@ -176,7 +176,7 @@ def _result(
     ``Xall`` and ``transformed`` (the test spectra, if any) went through the refit
     preprocessing; the caller adds the fitted steps and the info.
     """
-    from .engine import _predictions
+    from .execution import _predictions
 
     y, ids = data.y, data.sample_ids
     seen, oof_pred = oof.result(task)
