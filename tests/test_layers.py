@@ -32,7 +32,7 @@ FLOORS: list[tuple[str, ...]] = [
     ("engines.declaration", "engines.registry"),
     ("catalog",),
     ("facade", "maintenance", "stored_results"),
-    ("engines", "experiment", "resume", "library", "reports", "workflows", "configs"),
+    ("engines", "experiment", "post_run", "resume", "planning", "library", "reports", "workflows", "configs"),
     ("cli",),
 ]
 

@@ -21,7 +21,7 @@ from .engines.base import PipelineResult, PipelineSpec, execute_group, group_spe
 from .engines.declaration import dataset_task, declaration_of_engine
 from .errors import InputError
 from .facade import Workspace
-from .stored_results import SummaryOutcome, refresh_summary
+from .post_run import PostRunStep, RunEnd, check_post_run_options, run_post_steps
 from .workspace.artifacts import SerializedArtifact, serialize
 from .workspace.best import BestResult
 from .workspace.case_names import refuse_case_twin
@@ -33,6 +33,7 @@ from .workspace.sessions import SessionSummary
 
 if TYPE_CHECKING:
     from .reports.run_outputs import RunOutputs
+    from .stored_results import SummaryOutcome
 
 CATALOG_BATCH_PIPELINES = 64
 CATALOG_BATCH_SECONDS = 2.0
@@ -220,6 +221,7 @@ def run_experiment(
     progress: ProgressCallback | None = None,
     plots: str = "best",
     backend: str = "loky",
+    post_run: tuple[PostRunStep, ...] | None = None,
 ) -> ExperimentReport:
     """Run every variant of ``config`` on ``dataset`` and store the results.
 
@@ -227,18 +229,17 @@ def run_experiment(
     so a bad configuration leaves the workspace untouched. Raises InputError
     for a bad session name, metric, ``n_jobs`` or ``plots``.
 
-    Once every pipeline has finished, ``plots`` (``best``, ``all`` or ``none``)
-    chooses whose ``outputs/*.png`` are drawn, and the session report
-    ``exports/session_reports/<dataset>.html`` is rewritten (``report.outputs``).
+    Once every pipeline has finished, the post-run steps run (``post_run``, default:
+    the registered ones, see :mod:`.post_run`): the engine's dataset summary, the
+    plots (``plots``: ``best``, ``all`` or ``none``) and the session report
+    ``exports/session_reports/<dataset>.html`` (``report.outputs``), the exports.
     ``backend`` names the joblib backend that executes the pipelines (``loky``,
     or ``dask``/``ray`` inside their client); the calling process still writes.
     """
-    from .library.exports import refresh_exports
     from .maintenance.unlisted import restore_unlisted
-    from .reports.run_outputs import check_plots, write_run_outputs
 
     session = check_run_options(session, n_jobs)
-    check_plots(plots)
+    check_post_run_options({"plots": plots}, post_run)
     dataset_name = validate_name(dataset.name)
     task = dataset_task(engine, dataset)
     metric_name, direction, partition = resolve_metric(engine, task, metric)
@@ -317,9 +318,8 @@ def run_experiment(
         lease.release()
     if len(workspace.predictions.fragment_ids()) >= AUTO_COMPACT_FRAGMENTS:
         workspace.predictions.compact()
-    report.engine_summary = refresh_summary(workspace, engine, dataset_name, dataset)
-    report.outputs = write_run_outputs(workspace, report, dataset, plots)
-    refresh_exports(workspace, dataset_name)  # exports/<dataset>/ and exports/best_predictions/
+    # The engine's summary, plots and session report, exports: registered steps (post_run.py).
+    run_post_steps(RunEnd(workspace, engine, dataset, report, {"plots": plots}), post_run)
     return report
 
 

@@ -70,3 +70,8 @@ def refresh_summary(workspace: Workspace, engine: Any, dataset_name: str, datase
         outcome.error = f"{type(exc).__name__}: {exc}"
         workspace.sessions.log(dataset_name, f"summary of {dataset_name} failed: {outcome.error}")
     return outcome
+
+
+def summary_step(end: Any) -> None:
+    """Post-run step: the engine's dataset summary (``report.engine_summary``)."""
+    end.report.engine_summary = refresh_summary(end.workspace, end.engine, end.report.dataset, end.dataset)

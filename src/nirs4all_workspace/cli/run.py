@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import errno
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -77,65 +73,47 @@ def run(
     With no --dataset and no --pipeline: the built-in demo dataset and demo grid.
     With --resume: the same command again after a stop; completed variants are reused, not refitted.
     """
-    from ..configs import load_pipeline
-    from ..engines.declaration import dataset_task, declaration_of_engine
-    from ..engines.registry import get_engine
-    from ..experiment import check_run_options, resolve_metric, run_experiment
-    from ..facade import Workspace, resolve_root
-    from ..reports.run_outputs import check_plots
-    from ..workspace.case_names import refuse_case_twin
-    from ..workspace.layout import WorkspaceLayout
+    from ..engines.declaration import declaration_of_engine
+    from ..planning import plan_run
 
-    if task not in (None, "regression", "classification"):
-        raise InputError(f"--task must be regression or classification, not {task!r}")
     if top < 1:
         raise InputError("--top must be at least 1")
-    session = check_run_options(session, jobs)
-    check_plots(plots)
-    layout = WorkspaceLayout(resolve_root(workspace))
-    runner = get_engine(engine)
     if from_zip is not None:
+        from ..engines.registry import get_engine
+        from ..experiment import check_run_options
         from .library import run_from_zip
 
         if pipeline or (dataset and len(dataset) > 1):
             raise InputError("--from-zip runs the zip's pipelines: no --pipeline, at most one --dataset")
+        session = check_run_options(session, jobs)
+        runner = get_engine(engine)
         data = runner.load_dataset(Path(dataset[0]), target=target, task=task) if dataset else None
         options = {"dataset": data, "session": session, "n_jobs": jobs, "metric": metric, "trust": trust}
         run_from_zip(from_zip, {**options, "plots": plots}, json_output, workspace)
         return
-    # Everything is read and validated before the workspace is touched.
-    files = {"reference": reference, "resample": True} if resample else {"reference": reference}
-    extra = {key: value for key, value in files.items() if value is not None}  # only engines that read them
-    if dataset:
-        datasets = [runner.load_dataset(Path(p), target=target, task=task, **extra) for p in dataset]
-    else:
-        datasets = [runner.demo_dataset()]
-    if len(datasets) > 1 and hasattr(runner, "align_datasets"):
-        datasets = runner.align_datasets(datasets)  # time series: bar i is the same moment in each
-    datasets = _named_and_checked(datasets, name, layout)
-    for data in datasets:
-        refuse_case_twin(layout, data.name)
-    user_configs = [load_pipeline(ref, layout)[0] for ref in pipeline or []]
-    plans = []
-    for data in datasets:
-        task_name = dataset_task(runner, data)
-        resolve_metric(runner, task_name, metric)
-        configs = user_configs or [_default_config(runner, data, task_name)]
-        specs = [spec for config in configs for spec in runner.expand(config)]
-        if not specs:
-            raise InputError("the pipeline configuration expands to no pipeline")
-        plans.append((data, configs[0] if len(configs) == 1 else configs, specs))
-
-    ws = Workspace.open(layout.root)
-    execute = _resumed() if resume else run_experiment  # --resume: the same call, on the variants left
-    with _no_space_as_os_error(layout.root):
-        reports = _run_all(ws, runner, plans, session, jobs, metric, execute, plots)
+    plan = plan_run(
+        workspace,
+        engine=engine,
+        datasets=dataset or (),
+        pipelines=pipeline or (),
+        name=name,
+        target=target,
+        task=task,
+        reference=reference,
+        resample=resample,
+        session=session,
+        n_jobs=jobs,
+        metric=metric,
+        plots=plots,
+        resume=resume,
+    )
+    ws, reports = _execute(plan)
     if json_output:
         print_json({"workspace": str(ws.root), "runs": [_report_json(ws, r, top) for r in reports]})
         _refuse_unscored(reports)
         return
     out = console()
-    words = declaration_of_engine(runner).word  # the engine's words: strategy, stop loss...
+    words = declaration_of_engine(plan.engine).word  # the engine's words: strategy, stop loss...
     for report in reports:
         _print_report(out, ws, report, top, words)
     _refuse_unscored(reports)
@@ -151,103 +129,48 @@ def _refuse_unscored(reports) -> None:
         raise WorkspaceError(" | ".join(reasons))
 
 
-@contextmanager
-def _no_space_as_os_error(root: Path) -> Iterator[None]:
-    """A full disk met inside polars or pyarrow (their own error types) becomes the OSError it is."""
-    try:
-        yield
-    except Exception as exc:
-        if isinstance(exc, OSError) or "No space left on device" not in str(exc):
-            raise
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(root)) from None
-
-
-def _default_config(runner, data, task: str):
-    """The engine's built-in grid for ``task``, fitted to the data's size where the engine knows how."""
-    fitted = getattr(runner, "default_config_for", None)
-    if fitted is not None:
-        return fitted(data)
-    return runner.default_config(task=task)
-
-
-def _named_and_checked(datasets, name, layout):
-    """The datasets under their names (``--name``), each checked against its folder's question.
-
-    A folder answers one question (target, bar range, task): another is refused
-    here, before anything is written.
-    """
-    from ..workspace.dataset_info import check_identity, identity_of
-    from ..workspace.layout import validate_name
-
-    if name is not None:
-        if len(datasets) > 1:
-            raise InputError("--name names one dataset: give a single --dataset with it")
-        datasets = [_renamed(datasets[0], validate_name(name))]
-    for data in datasets:
-        validate_name(data.name)
-        check_identity(layout, data.name, identity_of(data))
-    return datasets
-
-
-def _renamed(data, name: str):
-    """The dataset ``data`` under another name (``--name``), whatever its engine."""
-    import copy
-    import dataclasses
-
-    if dataclasses.is_dataclass(data):
-        return dataclasses.replace(data, name=name)
-    renamed = copy.copy(data)
-    renamed.name = name
-    return renamed
-
-
-def _run_one(ws, runner, data, config, specs, session, jobs, metric, run_experiment, plots="best"):
+def _execute(plan):
+    """Run the plan, a progress bar per dataset; Ctrl-C becomes one line: what was saved, how to resume."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from ..experiment import effective_jobs, usable_cores
+    from ..facade import Workspace
+    from ..planning import execute_plan
 
-    used = effective_jobs(jobs, len(specs))
-    if used != jobs:
-        error_console().print(
-            f"-j {jobs}: using {used} process{'es' if used > 1 else ''} "
-            f"({usable_cores()} cores, {len(specs)} pipelines)",
-            markup=False,
+    def say_jobs(planned):
+        used = effective_jobs(plan.n_jobs, len(planned.specs))
+        if used != plan.n_jobs:
+            error_console().print(
+                f"-j {plan.n_jobs}: using {used} process{'es' if used > 1 else ''} "
+                f"({usable_cores()} cores, {len(planned.specs)} pipelines)",
+                markup=False,
+            )
+
+    bars = []
+
+    def progress(planned):
+        bar = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.fields[last]}"),
+            console=error_console(),
+            transient=False,
         )
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("{task.fields[last]}"),
-        console=error_console(),
-        transient=False,
-    ) as bar:
-        task_id = bar.add_task(f"{data.name}", total=len(specs), last="")
+        bars.append(bar)
+        bar.start()
+        task_id = bar.add_task(f"{planned.dataset.name}", total=len(planned.specs), last="")
 
-        def advance(saved, done, total):  # noqa: ARG001
+        def advance(saved, done, total):
             bar.update(task_id, completed=done, last=saved.handle.folder)
+            if done == total:
+                bar.stop()
 
-        return run_experiment(
-            ws,
-            runner,
-            data,
-            config,
-            specs=specs,
-            session=session,
-            n_jobs=jobs,
-            metric=metric,
-            progress=advance,
-            plots=plots,
-        )
+        return advance
 
-
-def _run_all(ws, runner, plans, session, jobs, metric, execute, plots):
-    """Every planned run; Ctrl-C becomes one line: what was saved, how to resume."""
     try:
-        return [
-            _run_one(ws, runner, data, config, specs, session, jobs, metric, execute, plots=plots)
-            for data, config, specs in plans
-        ]
+        reports = execute_plan(plan, progress, before=say_jobs)
     except KeyboardInterrupt:
         import warnings
 
@@ -257,13 +180,12 @@ def _run_all(ws, runner, plans, session, jobs, metric, execute, plots):
             message=r".*tasks which were still being processed",
             category=UserWarning,
         )
-        raise _interrupted(ws, [data.name for data, _, _ in plans], session) from None
-
-
-def _resumed():
-    from ..resume import run_resumed
-
-    return run_resumed
+        ws = Workspace.open(plan.root)
+        raise _interrupted(ws, [p.dataset.name for p in plan.datasets], plan.session) from None
+    finally:
+        for bar in bars:
+            bar.stop()
+    return Workspace.open(plan.root), reports
 
 
 def _interrupted(ws, datasets, session):

@@ -26,6 +26,7 @@ import shutil
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import InputError, IntegrityError
 from ..facade import Workspace
@@ -39,6 +40,9 @@ from .trained import write_checked
 
 EXPORT_MARKER = "export.json"
 RESERVED_DATASETS = ("best_predictions", "session_reports")  # folders of exports/ itself
+
+if TYPE_CHECKING:
+    from ..post_run import RunEnd
 
 
 @dataclass
@@ -188,3 +192,8 @@ def _write_best_predictions(ws: Workspace, dataset: str, folder: str, record: di
         if other != path and pattern.match(other.name):
             other.unlink(missing_ok=True)
     return path
+
+
+def exports_step(end: RunEnd) -> None:
+    """Post-run step: ``exports/<dataset>/`` and ``exports/best_predictions/`` follow the best."""
+    refresh_exports(end.workspace, end.report.dataset)

@@ -138,3 +138,12 @@ def write_run_outputs(workspace: Workspace, report: Any, dataset: Any, plots: st
             report.dataset, f"plots or report of session {report.session} failed: {outputs.error}"
         )
     return outputs
+
+
+def report_step(end: Any) -> None:
+    """Post-run step: the chosen plots and the session report (``report.outputs``)."""
+    plots = end.options.get("plots", "best")
+    end.report.outputs = write_run_outputs(end.workspace, end.report, end.dataset, plots)
+
+
+report_step.check = lambda options: check_plots(options.get("plots", "best"))  # type: ignore[attr-defined]
