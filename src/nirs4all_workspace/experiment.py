@@ -234,6 +234,7 @@ def run_experiment(
         summary.interrupted = True
         raise
     finally:
+        lease.release()  # every folder is finished: a repair may index them, the flush skips those
         batch.flush()
         summary.duration_s = round(time.perf_counter() - start, 3)
         summary.finished_at = datetime.now(UTC).isoformat()
@@ -246,7 +247,6 @@ def run_experiment(
                 "score": report.best.score,
             }
         workspace.sessions.finish(dataset_name, summary)
-        lease.release()
     if len(workspace.predictions.fragment_ids()) >= AUTO_COMPACT_FRAGMENTS:
         workspace.predictions.compact()
     report.engine_summary = refresh_summary(workspace, engine, dataset_name, dataset)
