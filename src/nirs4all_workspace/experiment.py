@@ -302,6 +302,7 @@ def run_experiment(
         summary.interrupted = True
         raise
     finally:
+        lease.release()  # every folder is finished: a repair may index them, the flush skips those
         batch.flush()
         summary.duration_s = round(time.perf_counter() - start, 3)
         summary.finished_at = datetime.now(UTC).isoformat()
@@ -315,7 +316,6 @@ def run_experiment(
             }
         workspace.sessions.finish(dataset_name, summary)
         workspace.manifests.leases.release(dataset_name)  # every pipeline.json is written
-        lease.release()
     if len(workspace.predictions.fragment_ids()) >= AUTO_COMPACT_FRAGMENTS:
         workspace.predictions.compact()
     # The engine's summary, plots and session report, exports: registered steps (post_run.py).
