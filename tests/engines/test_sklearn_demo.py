@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -58,18 +57,6 @@ def test_preprocessing_beats_raw_spectra(demo: SpectraDataset) -> None:
     assert snv["val"]["rmse"] < 0.7 * raw["val"]["rmse"]
     assert snv["test"]["rmse"] < 0.85 * raw["test"]["rmse"]
     assert snv["val"]["r2"] > 0.9
-
-
-def test_one_variant_runs_in_under_a_third_of_a_second(demo: SpectraDataset) -> None:
-    engine = SklearnEngine()
-    specs = {s.name: s for s in engine.expand(demo_config())}
-    timings = []
-    for _ in range(3):  # best of three: the machine may be busy with other tests
-        start = time.perf_counter()
-        result = engine.execute(specs["snv-sg_pls-20"], demo)
-        timings.append(time.perf_counter() - start)
-    assert result.status == "completed"
-    assert min(timings) < 0.3
 
 
 def test_write_demo_dataset_round_trips(tmp_path: Path, demo: SpectraDataset) -> None:
