@@ -161,13 +161,6 @@ class WorkflowState:
             return None
         return hashlib.sha256(data).hexdigest()
 
-    def completed_output(self, phase: str) -> dict[str, Any] | None:
-        """The output of a phase whose checkpoint matches it; None if the phase must run (again)."""
-        checkpoint = self.checkpoint(phase)
-        if checkpoint is None or checkpoint.get("sha256") != self.output_sha256(phase):
-            return None
-        return self.read_output(phase)
-
     def read_output(self, phase: str) -> dict[str, Any]:
         """The phase's output document; InputError if it is not a JSON mapping (an edit gone wrong)."""
         path = self.layout.workflow_output(self.workflow_id, phase)
