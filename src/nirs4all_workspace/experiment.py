@@ -196,7 +196,8 @@ def run_experiment(
     task = getattr(dataset, "task", "regression")
     metric_name, direction, partition = resolve_metric(engine, task, metric)
     specs = specs if specs is not None else engine.expand(config)
-    n_jobs = effective_jobs(n_jobs, len(specs))  # more processes than cores or pipelines only cost
+    if backend == "loky":  # more local processes than cores or pipelines only cost (a cluster may have more)
+        n_jobs = effective_jobs(n_jobs, len(specs))
     refuse_case_twin(workspace.layout, dataset_name)
     versions = _engine_versions(engine)
 
@@ -301,4 +302,3 @@ def unscored_reason(report: ExperimentReport, shown: int = 3) -> str | None:
         firsts = [f"{message} ({count}x)" for message, count in list(errors.items())[:shown]]
         text += "; errors: " + "; ".join(firsts)
     return text
-
