@@ -244,7 +244,8 @@ def run_experiment(
     task = dataset_task(engine, dataset)
     metric_name, direction, partition = resolve_metric(engine, task, metric)
     specs = specs if specs is not None else engine.expand(config)
-    n_jobs = effective_jobs(n_jobs, len(specs))  # more processes than cores or pipelines only cost
+    if backend == "loky":  # more local processes than cores or pipelines only cost (a cluster may have more)
+        n_jobs = effective_jobs(n_jobs, len(specs))
     refuse_case_twin(workspace.layout, dataset_name)
     versions = _engine_versions(engine)
 
@@ -360,4 +361,3 @@ def unscored_reason(report: ExperimentReport, shown: int = 3) -> str | None:
         firsts = [f"{message} ({count}x)" for message, count in list(errors.items())[:shown]]
         text += "; errors: " + "; ".join(firsts)
     return text
-

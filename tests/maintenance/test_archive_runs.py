@@ -1,3 +1,4 @@
+import dataclasses
 import hashlib
 import json
 import tarfile
@@ -56,5 +57,7 @@ def test_a_tar_that_does_not_read_back_deletes_nothing(filled, monkeypatch):
 
 
 def test_an_empty_selection_is_an_input_error(filled):
+    with pytest.raises(InputError, match="no session 'zzz'; sessions: "):
+        plan_runs_archive(filled, "fake", session="zzz")
     with pytest.raises(InputError, match="no finished pipeline"):
-        archive_runs(filled, plan_runs_archive(filled, "fake", session="zzz"))
+        archive_runs(filled, dataclasses.replace(plan_runs_archive(filled, "fake"), pipelines=[]))

@@ -107,8 +107,7 @@ def _require_session(workspace: Workspace, dataset: str, session: str, found: li
         known |= {s["session"] for s in workspace.sessions.sessions(dataset) if s.get("session")}
     if session not in known:
         raise InputError(
-            f"dataset {dataset!r} has no session {session!r}; "
-            f"sessions: {', '.join(sorted(known)) or 'none'}"
+            f"dataset {dataset!r} has no session {session!r}; sessions: {', '.join(sorted(known)) or 'none'}"
         )
 
 
