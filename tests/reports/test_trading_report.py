@@ -73,6 +73,7 @@ def test_the_session_report_speaks_trading(trading: Path) -> None:
         assert words in text, words
     for ml in ("val samples", "features", "predicted vs", "residuals", "out-of-fold"):
         assert ml not in text, ml
+    assert "entries and exits of ma_" in text or "entries and exits of rsi_" in text  # the best strategy
 
 
 def test_catalog_pages_rank_trading_by_sharpe(trading: Path, capsys) -> None:

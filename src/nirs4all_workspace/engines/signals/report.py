@@ -102,7 +102,8 @@ def _price(name: str, close: np.ndarray, trades: Any, regimes: Any) -> bytes:
         _, codes, labels = regimes
         seen: set[int] = set()
         for start, stop, code in _spans(codes):
-            label = labels[code] if code not in seen and code < len(labels) else None
+            regime = labels[code] if 0 <= code < len(labels) else "warmup"  # code -1: not classified yet
+            label = regime if code not in seen else None
             seen.add(code)
             axes.axvspan(
                 start, stop, color=REGIME_COLORS[code % len(REGIME_COLORS)], linewidth=0, label=label
@@ -179,7 +180,7 @@ def session_sections(ws: Any, dataset: str, folder: str) -> list[ReportSection]:
             {
                 "equity.png": "equity: the strategy against buy and hold",
                 "drawdown.png": "drawdown: below the running peak",
-                "price_regimes.png": "price and regimes: entries and exits marked",
+                "price_regimes.png": f"price and regimes: entries and exits of {member.variant}",
             },
             note=f"{len(trades)} trades over {bars.n_samples} bars; fee {fee:g} per unit of exposure traded.",
         ),
