@@ -136,6 +136,21 @@ def test_a_group_scores_like_separate_pipelines_with_a_test_partition() -> None:
             assert _close(test, predict_with_fitted(alone.fitted, data.X_test))
 
 
+def test_a_pls_size_alone_gives_the_numbers_it_gets_in_its_sweep() -> None:
+    """So a run that resumes (the missing sizes only) stores what the whole run would have."""
+    engine = SklearnEngine()
+    data = _fermentation()
+    specs = engine.expand(_grid([{"class": "pls", "params": {"n_components": {"_range_": [1, 6]}}}]))
+    for group in group_specs(engine, specs):
+        together = engine.execute_group(group, data)
+        for spec in (group[0], group[3]):
+            alone = engine.execute(spec, data)
+            grouped = together[group.index(spec)]
+            assert alone.metrics == grouped.metrics
+            for a, b in zip(alone.predictions, grouped.predictions, strict=True):
+                np.testing.assert_array_equal(a.y_pred, b.y_pred)
+
+
 def test_swept_models_pack_as_trusted_scikit_learn_objects() -> None:
     X, y = _synthetic()
     model = fit_pls_counts(PLSRegression(), X, y, [2, 4])[2]

@@ -64,7 +64,7 @@ class SklearnEngine:
         # (threaded BLAS sums in a different order), and -j parallelises whole pipelines.
         with warnings.catch_warnings(record=True) as caught, threadpool_limits(limits=1):
             warnings.simplefilter("always")
-            result = execute_pipeline(spec, dataset)
+            result = _execute_one(spec, dataset)
         messages = list(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
         if messages:
             result.info["warnings"] = messages[:MAX_WARNINGS]
@@ -172,6 +172,19 @@ class SklearnEngine:
 
 
 _CACHE: list[Any] = []
+_PLS = "sklearn.cross_decomposition.PLSRegression"
+
+
+def _execute_one(spec: PipelineSpec, dataset: SpectraDataset) -> PipelineResult:
+    """One spec; a PLSRegression goes the way of a sweep (a sweep of one), so its numbers are
+    the same whether it runs alone or with the other sizes of its grid (e.g. when a run resumes).
+    """
+    model = spec.config["pipeline"][-1].get("model", {})
+    if model.get("class") == _PLS:
+        from .groups import execute_group
+
+        return execute_group([spec], dataset, _prefix_cache())[0]
+    return execute_pipeline(spec, dataset)
 
 
 def _prefix_cache() -> Any:

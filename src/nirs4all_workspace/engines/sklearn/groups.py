@@ -201,7 +201,7 @@ def _result(
 
 
 def _swept(sweeps: dict[tuple[Any, ...], list[int]]) -> str:
-    swept = sum(len(members) for members in sweeps.values() if len(members) > 1)
+    swept = sum(len(members) for members in sweeps.values())
     return f", {swept} PLS sizes from one fit per sweep" if swept else ""
 
 
@@ -224,9 +224,7 @@ def _fit_models(
 ) -> list[Any]:
     """A fitted clone of every model on the same data; PLS sizes of one sweep (``_sweeps``) from one fit."""
     fitted: list[Any] = [None] * len(models)
-    for members in sweeps.values():
-        if len(members) < 2:
-            continue
+    for members in sweeps.values():  # a sweep of one too: a size gives the same numbers alone or swept
         counts = {models[i].n_components for i in members}
         try:
             by_count = fit_pls_counts(models[members[0]], X, y, counts, predict_only)
