@@ -17,12 +17,6 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "nirs4all_workspace"
 ENGINES = sorted(p.parent.name for p in (PACKAGE / "engines").glob("*/declaration.py"))
 
-# Modules that still name an engine, each for a reason given here; the test fails when one is
-# fixed (trim the list) as when a new one appears. The trading CLI commands (analytics,
-# replay) call the signals engine's queries: they become commands an engine declares.
-# safe_objects lists the scikit-learn types a zip may load: types an engine will declare.
-STILL_NAMING = {"cli/analytics.py", "cli/replay.py", "library/safe_objects.py"}
-
 
 def names_in(path: Path) -> set[str]:
     """The engine names ``path`` uses in a string or an import."""
@@ -61,8 +55,7 @@ def test_both_built_in_engines_are_found_by_their_declarations() -> None:
 
 def test_no_module_outside_an_engines_package_names_an_engine() -> None:
     found = offenders()
-    assert set(found) - STILL_NAMING == set(), f"modules naming an engine: {found}"
-    assert STILL_NAMING - set(found) == set(), "fixed: remove these from STILL_NAMING"
+    assert found == {}, f"modules naming an engine: {found}"
 
 
 def test_the_scan_sees_strings_and_imports(tmp_path: Path) -> None:

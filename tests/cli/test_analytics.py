@@ -126,3 +126,19 @@ def test_unknown_dataset_or_metric_is_one_clear_line(cli, ran):
     status, _, err = cli("analytics", "analyze-grid", "SYN_1m", "--metric", "rmse")
     assert status == 2
     assert "unknown metric 'rmse'" in err
+
+
+def test_an_engine_without_analytics_is_one_clear_line(cli, fake_registered, tmp_path):
+    grid = tmp_path / "fake.yaml"
+    grid.write_text("scales: [1.0]\n")
+    status, _, err = cli("run", "--engine", "fake", "--pipeline", str(grid), "--plots", "none")
+    assert status == 0, err
+    for args in (
+        ("analytics", "summary", "fake"),
+        ("analytics", "analyze-grid", "fake"),
+        ("replay", "fake", "-s", "1"),
+    ):
+        status, _, err = cli(*args)
+        assert status == 2
+        assert "was made by engine 'fake', which has no" in err
+        assert len(err.strip().splitlines()) == 1

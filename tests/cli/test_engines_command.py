@@ -39,6 +39,9 @@ def test_engines_json_lists_every_installed_engine_with_its_declaration(cli) -> 
     assert trading["demo_dataset"] == "SYNTH_1m"
     assert {"grid", "analysis"} <= set(trading["phase_kinds"])
     assert trading["words"]["model"] == "strategy"
+    assert "analytics" in trading["capabilities"]
+    assert trading["analytics"] == ["analyze_grid", "replay", "scan", "summary"]
+    assert nirs["analytics"] == []
     assert engines["fake"]["package"] == "nirs4all-test-fakes"
 
 

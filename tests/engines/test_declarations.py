@@ -114,8 +114,44 @@ def test_reading_the_built_in_declarations_imports_neither_numpy_nor_an_engine()
         "assert default_metric_of([default_engine_name()], [], 'x')\n"
         "heavy = [m for m in ('numpy', 'sklearn', 'matplotlib') if m in sys.modules]\n"
         "ours = [m for m in sys.modules if m.startswith('nirs4all_workspace.engines.')]\n"
-        "engines = [m for m in ours if m.endswith(('.engine', '.phases', '.report'))]\n"
+        "engines = [m for m in ours if m.endswith(('.engine', '.phases', '.report', '.commands'))]\n"
         "assert not heavy and not engines, (heavy, engines)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
+
+
+def test_analytics_commands_and_trusted_types_are_declared_and_read_through_the_registry() -> None:
+    from nirs4all_workspace.engines.declaration import ANALYTICS_COMMANDS
+    from nirs4all_workspace.library.safe_objects import trusted_types
+
+    trading, nirs = find_declaration("signals"), find_declaration("sklearn")
+    assert set(trading.analytics) == set(ANALYTICS_COMMANDS)
+    assert trading.supports("analytics") and not nirs.supports("analytics")
+    assert callable(trading.analytics_function("replay"))
+    assert nirs.analytics_function("scan") is None
+    declared = nirs.trusted_type_names()
+    assert {
+        "nirs4all_workspace.engines.sklearn.operators.SNV",
+        "sklearn.tree._tree.Tree",
+        "chemotools.scatter._standard_normal_variate.StandardNormalVariate",
+    } <= set(declared)
+    assert set(declared) <= set(trusted_types())
+    assert trading.trusted_type_names() == ()
+
+
+def test_a_declaration_refuses_unknown_analytics_or_the_capability_without_functions() -> None:
+    from nirs4all_workspace.engines.declaration import EngineDeclaration
+
+    base = {
+        "name": "x",
+        "factory": "m:X",
+        "tasks": ("t",),
+        "metrics": {"s": "max"},
+        "default_metrics": {"t": "s"},
+    }
+    with pytest.raises(ValueError, match="unknown analytics commands"):
+        EngineDeclaration(**base, analytics={"forecast": "m:f"})
+    with pytest.raises(ValueError, match="needs its functions"):
+        EngineDeclaration(**base, capabilities=frozenset({"analytics"}))
+    assert EngineDeclaration(**base, analytics={"scan": "m:f"}).capabilities == {"analytics"}

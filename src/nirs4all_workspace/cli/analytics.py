@@ -1,17 +1,22 @@
-"""``nirs4all analytics ...``: the trading results of the signals engine."""
+"""``nirs4all analytics ...``: the analytics an engine declares (trading: scan, summary, analyze-grid).
+
+The CLI knows no engine: the engine that made the dataset (or, for ``scan``,
+every installed engine that declares it) answers through the functions its
+declaration names, and the CLI prints what they return.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from .options import JsonOption, WorkspaceOption
-from .render import console, print_json, rows_json, table
+from .render import print_engine_output
 
 app = typer.Typer(
-    help="Trading analytics of the signals engine: scan, summary, analyze-grid.", no_args_is_help=True
+    help="Analytics declared by engines (trading results: scan, summary, analyze-grid).", no_args_is_help=True
 )
 
 WorkspacesOption = Annotated[
@@ -23,12 +28,6 @@ WorkspacesOption = Annotated[
         show_default=False,
     ),
 ]
-_SHOWN = ("sharpe", "total_return", "max_drawdown", "win_rate", "n_trades", "regime_aware_sharpe")
-
-
-def _render(title: str, frame: Any, columns: list[str]) -> None:
-    columns = [c for c in columns if c in frame.columns]
-    console().print(table(title, columns, frame.select(columns).rows()))
 
 
 @app.command("scan")
@@ -43,16 +42,19 @@ def scan(
     workspace: WorkspacesOption = None,
 ) -> None:
     """Strategy variants across datasets and workspaces (from their catalogs), best first."""
-    from ..engines.signals.queries import scan as scan_catalogs
+    from ..engines.declaration import EngineOutput
+    from ..stored_results import analytics_engines
 
-    frame = scan_catalogs(workspace or [None], min_sharpe, metric, dataset, top or None)
-    if json_output:
-        print_json(rows_json(frame.to_dicts()))
-        return
-    several = frame.height and frame["workspace"].n_unique() > 1
-    columns = (["workspace"] if several else []) + ["dataset", "pipeline_folder", *_SHOWN]
-    threshold = f" with sharpe >= {min_sharpe:g}" if min_sharpe is not None else ""
-    _render(f"signals variants{threshold}: {frame.height} by {metric}", frame, columns)
+    outputs = [
+        declaration.analytics_function("scan")(
+            workspace or [None], min_sharpe=min_sharpe, metric=metric, dataset=dataset, top=top or None
+        )
+        for declaration in analytics_engines("scan", "analytics scan")
+    ]
+    if len(outputs) > 1:  # several engines declare a scan: their rows one after the other
+        data = [row for o in outputs for row in (o.data if isinstance(o.data, list) else [o.data])]
+        outputs = [EngineOutput(data, [block for o in outputs for block in o.blocks])]
+    print_engine_output(outputs[0], json_output)
 
 
 @app.command("summary")
@@ -62,33 +64,9 @@ def summary(
     workspace: WorkspaceOption = None,
 ) -> None:
     """The dataset's analytics: counts, compression, best variants and regimes."""
-    from ..engines.signals.queries import summary as read_summary
-    from ..facade import Workspace
+    from ..stored_results import run_analytics
 
-    stats = read_summary(Workspace.open(workspace, create=False), dataset)
-    if json_output:
-        print_json(stats)
-        return
-    out = console()
-    data, compression = stats.get("data", {}), stats.get("compression", {})
-    out.print(
-        f"[bold]{dataset}[/]: {data.get('bars')} bars ({data.get('timeframe')}, {data.get('first')} to "
-        f"{data.get('last')}); {stats['variants']} variants x {stats['classifiers']} classifiers, "
-        f"{stats['regime_rows']} regime rows"
-    )
-    if compression.get("mean") is not None:
-        out.print(
-            f"stored signals: {stats['signal_changes']} changes, mean compression {compression['mean']:.4f} "
-            f"(changes / bars; min {compression['min']:.4f}, max {compression['max']:.4f})"
-        )
-    columns = ["variant", "pipeline", "sharpe", "total_return", "max_drawdown", "n_trades"]
-    rows = [[r.get(c) for c in columns] for r in stats.get("best_by_sharpe", [])]
-    out.print(table("best variants by sharpe", columns, rows))
-    columns = ["variant", "classifier", "regime", "sharpe", "total_return", "n_trades"]
-    rows = [[r.get(c) for c in columns] for r in stats.get("best_regimes_by_sharpe", [])]
-    out.print(table(f"best regimes by sharpe (>= {stats.get('min_regime_trades')} trades)", columns, rows))
-    columns = ["strategy", "variants", "mean_sharpe", "best_sharpe", "mean_total_return"]
-    out.print(table("strategy families", columns, [[r.get(c) for c in columns] for r in stats["families"]]))
+    print_engine_output(run_analytics("summary", "analytics summary", workspace, dataset), json_output)
 
 
 @app.command("analyze-grid")
@@ -104,24 +82,15 @@ def analyze_grid(
     workspace: WorkspaceOption = None,
 ) -> None:
     """The best of the grid: regime cells (by regime-aware sharpe) or variants (by any metric)."""
-    from ..engines.signals.queries import REGIME_METRIC
-    from ..engines.signals.queries import analyze_grid as rank
-    from ..facade import Workspace
+    from ..stored_results import run_analytics
 
-    frame = rank(Workspace.open(workspace, create=False), dataset, metric, top, min_trades)
-    if json_output:
-        print_json(rows_json(frame.to_dicts()))
-        return
-    if metric == REGIME_METRIC:
-        columns = [
-            "variant",
-            "classifier",
-            "regime",
-            REGIME_METRIC,
-            "total_return",
-            "max_drawdown",
-            "n_trades",
-        ]
-    else:
-        columns = ["variant", "pipeline", metric, *[c for c in _SHOWN if c != metric]]
-    _render(f"{dataset}: top {frame.height} by {metric}", frame, columns)
+    output = run_analytics(
+        "analyze_grid",
+        "analytics analyze-grid",
+        workspace,
+        dataset,
+        metric=metric,
+        top=top,
+        min_trades=min_trades,
+    )
+    print_engine_output(output, json_output)

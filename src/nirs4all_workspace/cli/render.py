@@ -93,3 +93,17 @@ def human_size(size: int) -> str:
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
     return f"{value:.1f} TB"
+
+
+def print_engine_output(output: Any, json_output: bool) -> None:
+    """What an engine's analytics command returned (``EngineOutput``): its data as JSON (rows of a
+    table made plain), or its lines and tables in order, in the engine's words."""
+    if json_output:
+        data = output.data
+        if isinstance(data, list) and all(isinstance(row, dict) for row in data):
+            data = rows_json(data)
+        print_json(data)
+        return
+    out = console()
+    for block in output.blocks:
+        out.print(block if isinstance(block, str) else table(block.title, block.columns, block.rows))

@@ -1,4 +1,8 @@
-"""``nirs4all replay``: stored signals replayed under a regime filter, alone or as a weighted ensemble."""
+"""``nirs4all replay``: stored strategies replayed under a regime filter, alone or as a weighted ensemble.
+
+The engine that made the dataset answers (its declared ``replay`` analytics
+command); the CLI parses the options and prints what it returns.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ import typer
 
 from ..errors import InputError
 from .options import JsonOption, WorkspaceOption
-from .render import console, print_json, table
+from .render import print_engine_output
 
 
 def _split(values: list[str] | None) -> list[str]:
@@ -32,7 +36,8 @@ def replay(
         str | None, typer.Option(help="Ensemble weights, one per strategy, e.g. 0.5,0.5 (default: equal).")
     ] = None,
     data: Annotated[
-        Path | None, typer.Option(help="The bars the signals were computed on (default: the run's source).")
+        Path | None,
+        typer.Option(help="The bars the strategies ran on (default: the run's source)."),
     ] = None,
     fees: Annotated[
         float | None, typer.Option(help="Fee per unit of exposure change (default: the run's).")
@@ -40,9 +45,8 @@ def replay(
     json_output: JsonOption = False,
     workspace: WorkspaceOption = None,
 ) -> None:
-    """Replay stored signals: regime-filtered (positions open only in a regime), combined by weights."""
-    from ..engines.signals.queries import replay_stored
-    from ..facade import Workspace
+    """Replay stored strategies: regime-filtered (positions open only in a regime), combined by weights."""
+    from ..stored_results import run_analytics
 
     names = _split(strategies)
     parsed = None
@@ -51,21 +55,15 @@ def replay(
             parsed = [float(w) for w in weights.split(",")]
         except ValueError:
             raise InputError(f"--weights {weights!r} must be numbers separated by commas") from None
-    report = replay_stored(
-        Workspace.open(workspace, create=False), dataset, names, regime, parsed, data, fees
+    output = run_analytics(
+        "replay",
+        "replay",
+        workspace,
+        dataset,
+        strategies=names,
+        regime=regime,
+        weights=parsed,
+        data=data,
+        fees=fees,
     )
-    if json_output:
-        print_json(report.to_dict())
-        return
-    out = console()
-    columns = ["variant", "folder", "weight", "changes", "stored_sharpe", "stored_total_return"]
-    out.print(
-        table(f"{dataset}: replayed strategies", columns, [[m[c] for c in columns] for m in report.members])
-    )
-    where = f" in regime {report.regime['classifier']}={report.regime['regime']}" if report.regime else ""
-    metrics = report.metrics
-    out.print(
-        f"replay{where}: {report.changes} position changes from {report.events} stored changes "
-        f"over {report.total_bars} bars (fees {report.fees:g})"
-    )
-    out.print(table("replay metrics", ["metric", "value"], [[k, v] for k, v in metrics.items()]))
+    print_engine_output(output, json_output)

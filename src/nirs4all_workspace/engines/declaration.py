@@ -11,13 +11,17 @@ engine object, imported only when something runs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import import_module
 from typing import Any
 
-# What an engine can do besides expand/execute; ``nirs4all engines`` lists them.
-CAPABILITIES = ("predict", "export", "rerun")
+# What an engine can do besides expand/execute; ``nirs4all engines`` lists them. ``analytics``
+# is declared by naming the functions of the analytics commands (``EngineDeclaration.analytics``).
+CAPABILITIES = ("predict", "export", "rerun", "analytics")
+# The commands an engine may answer (``nirs4all analytics scan|summary|analyze-grid``, ``nirs4all
+# replay``), each by a function returning an :class:`EngineOutput`; see docs/engines.md.
+ANALYTICS_COMMANDS = ("scan", "summary", "analyze_grid", "replay")
 
 # The words reports and tables use for the generic catalog columns, unless an engine says otherwise.
 GENERIC_WORDS: dict[str, str] = {
@@ -39,6 +43,24 @@ def load_object(target: str) -> Any:
 
 
 @dataclass(frozen=True)
+class EngineTable:
+    """A table an engine's command returns: the CLI draws it as it is (words chosen by the engine)."""
+
+    title: str
+    columns: Sequence[str]
+    rows: Sequence[Sequence[Any]]
+
+
+@dataclass(frozen=True)
+class EngineOutput:
+    """What a declared analytics command returns: ``data`` for ``--json``, ``blocks`` (lines of
+    text and :class:`EngineTable`, in order) for the terminal."""
+
+    data: Any
+    blocks: Sequence[str | EngineTable] = ()
+
+
+@dataclass(frozen=True)
 class EngineDeclaration:
     """What only the engine knows, for the layers that must not know engines.
 
@@ -54,6 +76,11 @@ class EngineDeclaration:
     ``report_metrics`` lists per task the scores reports show next to the ranking
     one; ``comparable_metrics`` names per task a score without units that the
     global report can compare across datasets (default: the default metric).
+    ``trusted_types`` is ``module:attribute`` of a sequence of fully qualified type
+    names that the engine's fitted objects are made of, beyond skops' defaults: a
+    library zip may load them without ``--trust`` (read only when a zip is opened).
+    ``analytics`` maps commands of :data:`ANALYTICS_COMMANDS` to ``module:function``
+    (each returns an :class:`EngineOutput`); declaring one adds the ``analytics`` capability.
     """
 
     name: str
@@ -70,6 +97,8 @@ class EngineDeclaration:
     default: bool = False
     report_metrics: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     comparable_metrics: Mapping[str, str] = field(default_factory=dict)
+    trusted_types: str = ""
+    analytics: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         bad = {m: d for m, d in self.metrics.items() if d not in ("min", "max")}
@@ -81,6 +110,17 @@ class EngineDeclaration:
         unknown = sorted(set(self.capabilities) - set(CAPABILITIES))
         if unknown:
             raise ValueError(f"engine {self.name!r}: unknown capabilities {unknown}; known: {CAPABILITIES}")
+        commands = sorted(set(self.analytics) - set(ANALYTICS_COMMANDS))
+        if commands:
+            raise ValueError(
+                f"engine {self.name!r}: unknown analytics commands {commands}; known: {ANALYTICS_COMMANDS}"
+            )
+        if self.analytics:
+            object.__setattr__(self, "capabilities", frozenset(self.capabilities) | {"analytics"})
+        elif "analytics" in self.capabilities:
+            raise ValueError(
+                f"engine {self.name!r}: the analytics capability needs its functions (analytics=)"
+            )
 
     def load(self, **options: Any) -> Any:
         """The engine object (imports the engine and whatever it needs)."""
@@ -118,6 +158,15 @@ class EngineDeclaration:
         """The runner of a workflow phase kind this engine adds (imported on call)."""
         return load_object(self.phase_kinds[kind])
 
+    def analytics_function(self, command: str) -> Any:
+        """The function answering analytics ``command`` (imported on call); None when not declared."""
+        target = self.analytics.get(command)
+        return load_object(target) if target else None
+
+    def trusted_type_names(self) -> tuple[str, ...]:
+        """The type names declared by ``trusted_types`` (imports the module that lists them)."""
+        return tuple(load_object(self.trusted_types)) if self.trusted_types else ()
+
     def to_json(self) -> dict[str, Any]:
         return {
             "name": self.name,
@@ -126,6 +175,7 @@ class EngineDeclaration:
             "default_metric": dict(self.default_metrics),
             "capabilities": sorted(self.capabilities),
             "phase_kinds": sorted(self.phase_kinds),
+            "analytics": sorted(self.analytics),
             "figures": list(self.figures),
             "words": {c: self.word(c) for c in GENERIC_WORDS} | dict(self.words),
             "demo_dataset": self.demo_dataset,

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import ArchiveRefused, TrustRequired
 from ..workspace.layout import TRAINED_TYPES
-from .safe_objects import TRUSTED_TYPES, refusal, unpack, untrusted_types
+from .safe_objects import refusal, trusted_types, unpack, untrusted_types
 from .zipformat import OpenedZip, ZipLimits, open_zip
 
 
@@ -187,7 +187,7 @@ class TrainedZip:
             return {}
         needs = {}
         for folder, config in self.configs().items():
-            refused = list(dict.fromkeys(vet(config, TRUSTED_TYPES)))
+            refused = list(dict.fromkeys(vet(config, trusted_types())))
             if refused:
                 needs[folder] = refused
         return needs

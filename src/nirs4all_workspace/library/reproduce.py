@@ -68,14 +68,14 @@ def check_config_classes(config: Any, label: str, trust: bool, engine: Any = Non
     ``engine`` defaults to the default engine) without importing any untrusted module.
     Raises TrustRequired for what it would not create without ``--trust``.
     """
-    from .safe_objects import TRUSTED_TYPES
+    from .safe_objects import trusted_types
 
     if engine is None:
         from ..engines.registry import get_engine
 
         engine = get_engine()
     vet = getattr(engine, "untrusted_classes", None)
-    refused = list(dict.fromkeys(vet(config, TRUSTED_TYPES))) if vet is not None else []
+    refused = list(dict.fromkeys(vet(config, trusted_types()))) if vet is not None else []
     if refused and not trust:
         raise TrustRequired(config_refusal(label, sorted(refused)))
     return [f"{label}: creating {path} because of --trust" for path in sorted(refused)]

@@ -4,7 +4,8 @@ Joblib pickles stay in the local ``_binaries/`` (written by this machine). Zips
 that travel hold skops files instead (``skops.io``): loading one builds objects
 from a JSON schema and numpy arrays and refuses any type not trusted, so
 opening a zip from someone else cannot run their code. Trusted are skops'
-defaults (scikit-learn estimators, numpy, builtins) plus :data:`TRUSTED_TYPES`.
+defaults (scikit-learn estimators, numpy, builtins) plus the types the
+installed engines declare (:func:`trusted_types`).
 
 An object skops cannot write falls back to a pickle; a pickle, or a skops file
 needing another type, loads only with ``trust=True`` (``--trust``), and each
@@ -16,6 +17,7 @@ from __future__ import annotations
 import io
 import warnings
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from ..errors import ArchiveRefused, TrustRequired
@@ -25,40 +27,24 @@ SKOPS = "skops"
 PICKLE = "pickle"
 EXTENSIONS = {SKOPS: "skops", PICKLE: "joblib"}
 
-# Our spectral operators: plain numpy state, rebuilt by skops without running our code's pickling.
-OPERATOR_TYPES = tuple(
-    f"nirs4all_workspace.engines.sklearn.operators.{name}"
-    for name in ("Detrend", "MSC", "SNV", "SavitzkyGolay")
-)
-# scikit-learn's fitted tree structure (random forests): skops rebuilds it from arrays.
-SKLEARN_INTERNAL_TYPES = ("sklearn.tree._tree.Tree",)
-# chemotools' spectral operators (the grid aliases of docs/configuration.md): numpy state only.
-CHEMOTOOLS_TYPES = (
-    "chemotools.baseline._air_pls.AirPls",
-    "chemotools.baseline._ar_pls.ArPls",
-    "chemotools.baseline._as_ls.AsLs",
-    "chemotools.baseline._cubic_spline_correction.CubicSplineCorrection",
-    "chemotools.baseline._linear_correction.LinearCorrection",
-    "chemotools.baseline._polynomial_correction.PolynomialCorrection",
-    "chemotools.derivative._norris_william.NorrisWilliams",
-    "chemotools.derivative._savitzky_golay.SavitzkyGolay",
-    "chemotools.feature_selection._index_selector.IndexSelector",
-    "chemotools.feature_selection._range_cut.RangeCut",
-    "chemotools.scale._min_max_scaler.MinMaxScaler",
-    "chemotools.scale._norm_scaler.NormScaler",
-    "chemotools.scale._pareto_scaler.ParetoScaler",
-    "chemotools.scale._point_scaler.PointScaler",
-    "chemotools.scatter._extended_multiplicative_scatter_correction.ExtendedMultiplicativeScatterCorrection",
-    "chemotools.scatter._multiplicative_scatter_correction.MultiplicativeScatterCorrection",
-    "chemotools.scatter._robust_normal_variate.RobustNormalVariate",
-    "chemotools.scatter._standard_normal_variate.StandardNormalVariate",
-    "chemotools.smooth._mean_filter.MeanFilter",
-    "chemotools.smooth._median_filter.MedianFilter",
-    "chemotools.smooth._savitzky_golay_filter.SavitzkyGolayFilter",
-    "chemotools.smooth._whittaker_smooth.WhittakerSmooth",
-    "chemotools.utils._whittaker_solvers.BandedSolver",
-)
-TRUSTED_TYPES = OPERATOR_TYPES + SKLEARN_INTERNAL_TYPES + CHEMOTOOLS_TYPES
+
+@cache
+def trusted_types() -> tuple[str, ...]:
+    """The types every installed engine declares its fitted objects are made of (``trusted_types``
+    of its declaration), beyond skops' defaults. Read once per process; an engine whose
+    declaration does not load adds nothing (refusing more is the safe side)."""
+    from ..engines.registry import engine_entries, find_declaration
+
+    found: dict[str, None] = {}
+    for name in engine_entries():
+        try:
+            declaration = find_declaration(name)
+            names = declaration.trusted_type_names() if declaration is not None else ()
+        except Exception:  # noqa: S112 - a broken engine: nothing of it is trusted
+            continue
+        found.update(dict.fromkeys(str(n) for n in names))
+    return tuple(found)
+
 
 _ZIP_MAGIC = b"PK\x03\x04"
 
@@ -88,7 +74,7 @@ def pack(obj: Any) -> PackedObject:
         buffer = io.BytesIO()
         joblib.dump(obj, buffer)
         return PackedObject(buffer.getvalue(), PICKLE, ("pickle",))
-    untrusted = tuple(t for t in sio.get_untrusted_types(data=data) if t not in TRUSTED_TYPES)
+    untrusted = tuple(t for t in sio.get_untrusted_types(data=data) if t not in trusted_types())
     return PackedObject(data, SKOPS, untrusted)
 
 
@@ -121,7 +107,7 @@ def untrusted_types(name: str, data: bytes, limits: ZipLimits) -> list[str]:
         problem = f"{type(exc).__name__}: {exc}"
         raise ArchiveRefused(f"member {name} is not a valid skops file ({problem}); refused") from None
     check_arrays(name, data)
-    return [t for t in found if t not in TRUSTED_TYPES]
+    return [t for t in found if t not in trusted_types()]
 
 
 def check_arrays(name: str, data: bytes) -> None:
@@ -192,7 +178,7 @@ def unpack(name: str, data: bytes, *, trust: bool, limits: ZipLimits) -> tuple[A
             else:
                 import skops.io as sio
 
-                obj = sio.loads(data, trusted=[*TRUSTED_TYPES, *needed])
+                obj = sio.loads(data, trusted=[*trusted_types(), *needed])
         except Exception as exc:  # the zip passed its checks but the object does not load
             raise ArchiveRefused(f"member {name} cannot be loaded ({type(exc).__name__}: {exc})") from None
     notes += list(dict.fromkeys(f"{name}: {w.category.__name__}: {w.message}" for w in caught))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..declaration import EngineDeclaration
 
 _PHASES = "nirs4all_workspace.engines.signals.phases"
+_COMMANDS = "nirs4all_workspace.engines.signals.commands"
 
 DECLARATION = EngineDeclaration(
     name="signals",
@@ -43,6 +44,13 @@ DECLARATION = EngineDeclaration(
         "keys": {"grid": ("bars",), "analysis": ("classifier", "min_trades"), "validation": ("bars",)},
         "inputs": {"ensemble": ("analysis",)},
         "check": f"{_PHASES}:check_phase_options",
+    },
+    # nirs4all analytics scan|summary|analyze-grid and nirs4all replay (engines/signals/commands.py).
+    analytics={
+        "scan": f"{_COMMANDS}:scan",
+        "summary": f"{_COMMANDS}:summary",
+        "analyze_grid": f"{_COMMANDS}:analyze_grid",
+        "replay": f"{_COMMANDS}:replay",
     },
     demo_dataset="SYNTH_1m",
 )

@@ -21,6 +21,8 @@ DECLARATION = EngineDeclaration(
     report_metrics={"regression": ("rmse", "r2"), "classification": ("accuracy", "balanced_accuracy")},
     comparable_metrics={"regression": "r2", "classification": "accuracy"},
     capabilities=frozenset({"predict", "export", "rerun"}),
+    # The types of fitted pipelines a library zip may load without --trust (skops).
+    trusted_types="nirs4all_workspace.engines.sklearn.trusted:TRUSTED_TYPES",
     demo_dataset="demo",
     default=True,
 )
