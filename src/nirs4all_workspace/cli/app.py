@@ -13,7 +13,20 @@ import typer
 from rich.markup import escape
 
 from ..errors import Interrupted, WorkspaceError
-from . import analytics, catalog, export, library, predict, replay, report, run, runs, workflow, workspace
+from . import (
+    analytics,
+    catalog,
+    compare,
+    export,
+    library,
+    predict,
+    replay,
+    report,
+    run,
+    runs,
+    workflow,
+    workspace,
+)
 from .engines import engines
 from .render import error_console
 
@@ -27,6 +40,7 @@ app = typer.Typer(
 )
 app.command("run", help=run.run.__doc__)(run.run)
 app.add_typer(runs.app, name="runs")
+app.command("compare", help=compare.compare.__doc__)(compare.compare)
 app.add_typer(catalog.app, name="catalog")
 app.add_typer(library.app, name="library")
 app.command("export", help=export.export.__doc__)(export.export)

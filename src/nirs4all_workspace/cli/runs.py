@@ -39,7 +39,9 @@ def list_runs(
             o.failed,
             human_size(o.size_bytes),
             o.last_run,
-            None if o.best is None else f"{o.best.partition} {o.best.metric} {o.best.score:.4g}"
+            None
+            if o.best is None
+            else f"{o.best.partition} {o.best.metric} {o.best.score:.4g}"
             + (f" ({o.older_versions} of older data versions left out)" if o.older_versions else ""),
             None if o.best is None else o.best.folder,
             "yes" if o.archived else "",
@@ -63,12 +65,20 @@ def list_runs(
 
 @app.command("show")
 def show_runs(
-    dataset: Annotated[str, typer.Argument(help="Dataset name (a folder of runs/).")],
+    dataset: Annotated[
+        str,
+        typer.Argument(help="DATASET (its sessions and best pipelines) or DATASET/PIPELINE (one pipeline)."),
+    ],
     top: Annotated[int, typer.Option(min=1, help="How many pipelines to list, best first.")] = 20,
     json_output: JsonOption = False,
     workspace: WorkspaceOption = None,
 ) -> None:
-    """The sessions of a dataset and its best pipelines."""
+    """The sessions and best pipelines of a dataset, or everything about one pipeline.
+
+    DATASET/PIPELINE (folder name, number or hash) shows its identity, configuration,
+    scores with the cross-validation mean and spread, files, and the commands that
+    reproduce or export it.
+    """
     from ..catalog.engine_metrics import words_for
     from ..catalog.versions import newest_versions
     from ..errors import PipelineNotFound
@@ -76,6 +86,17 @@ def show_runs(
     from ..maintenance.inventory import dataset_overview
 
     ws = Workspace.open(workspace, create=False)
+    if "/" in dataset:
+        from ..inspection import describe_pipeline
+
+        view = describe_pipeline(ws, dataset)
+        if json_output:
+            print_json(view.to_dict())
+        else:
+            from .pipeline_view import print_pipeline
+
+            print_pipeline(console(), view)
+        return
     if dataset not in ws.datasets():
         known = ", ".join(ws.datasets()) or "none"
         raise PipelineNotFound(f"no dataset {dataset!r} in {ws.layout.runs_dir}; datasets: {known}")
