@@ -36,7 +36,9 @@ def print_pipeline(out: Console, view: Any) -> None:
         ("in the library", ", ".join(view.library) or "no"),
         ("folder", view.path),
     ]
-    out.print(table(view.reference, ["", ""], identity))
+    summary = table(view.reference, ["", ""], identity)
+    summary.show_header = False
+    out.print(summary)
     if view.params:
         out.print(table("params", ["param", "value"], sorted(view.params.items())))
     out.print(table("scores", *_score_rows(view)))
