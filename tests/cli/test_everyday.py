@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -44,3 +45,48 @@ def test_help_prints_whole_descriptions(args, capsys):
             "Compare 2 to 10 pipelines: the params that differ and the scores side by side, the best marked."
             in " ".join(out.split())
         )
+
+
+def test_report_open_without_a_browser_says_so(ran, cli, monkeypatch):  # noqa: F811
+    import webbrowser
+
+    monkeypatch.setattr(webbrowser, "open", lambda *a, **k: False)
+    status, out, err = cli("report", "fake", "--open")
+    assert status == 0
+    path = ran / "exports" / "session_reports" / "fake.html"
+    assert str(path) in out and path.is_file()
+    assert "could not open a browser" in err and str(path) in err
+
+
+def test_a_pipeline_name_keeps_its_underscores(cli, fake_registered, tmp_path):
+    from nirs4all_workspace.workspace.layout import parse_pipeline_folder, pipeline_folder_name
+
+    assert pipeline_folder_name(1, "baseline_pls", "abc123") == "0001_baseline_pls_abc123"
+    for folder, name in [
+        ("0001_baseline_pls_abc123", "baseline_pls"),
+        ("0042_snv-pls-6_69916e", "snv-pls-6"),
+    ]:
+        parsed = parse_pipeline_folder(folder)
+        assert (parsed.number, parsed.name, parsed.folder.rsplit("_", 1)[1]) == (
+            int(folder[:4]),
+            name,
+            parsed.short_hash,
+        )
+    assert parse_pipeline_folder("0007_a_b_c_0123456789").short_hash == "0123456789"
+
+
+def test_library_save_says_what_it_packed(ran, cli):  # noqa: F811
+    status, out, err = cli("library", "save", "fake/3", "--name", "all", "--type", "pipeline")
+    assert status == 0, err
+    assert re.search(r"saved pipeline all \(4 pipeline\(s\), \d+(\.\d)? KB\)", " ".join(out.split())), out
+
+
+def test_run_keeps_the_underscores_of_a_pipeline_name(cli, tmp_path):
+    pipeline = tmp_path / "baseline.yaml"
+    pipeline.write_text("name: baseline_pls\npipeline:\n  - model: {class: pls, params: {n_components: 2}}\n")
+    data = Path(__file__).resolve().parents[1] / "data" / "tiny_nirs"
+    status, _, err = cli("run", "--dataset", str(data), "--pipeline", str(pipeline), "--plots", "none")
+    assert status == 0, err
+    folders = [p.name for p in (cli.root / "runs" / "tiny_nirs").iterdir() if p.name[0].isdigit()]
+    assert len(folders) == 1 and re.fullmatch(r"0001_baseline_pls_[0-9a-f]{6}", folders[0])
+    assert cli.json("runs", "show", f"tiny_nirs/{folders[0]}")["identity"]["name"] == "baseline_pls"
