@@ -90,3 +90,20 @@ def test_run_keeps_the_underscores_of_a_pipeline_name(cli, tmp_path):
     folders = [p.name for p in (cli.root / "runs" / "tiny_nirs").iterdir() if p.name[0].isdigit()]
     assert len(folders) == 1 and re.fullmatch(r"0001_baseline_pls_[0-9a-f]{6}", folders[0])
     assert cli.json("runs", "show", f"tiny_nirs/{folders[0]}")["identity"]["name"] == "baseline_pls"
+
+
+@pytest.mark.parametrize("command", ["delete", "archive"])
+def test_delete_and_archive_plans_summarise_and_verbose_lists(ran, cli, command):  # noqa: F811
+    status, out, err = (
+        cli("runs", command, "fake", "--dry-run", "--force")
+        if command == "delete"
+        else cli("runs", command, "fake", "--dry-run")
+    )
+    assert status == 0, err
+    text = " ".join(out.split())
+    assert "6 pipelines of fake" in text and "4 completed, 2 failed" in text
+    assert "sessions: s1 (6)" in text and "the best, 0003_" in text
+    assert "0001_" not in out  # not one line per pipeline
+    args = ["runs", command, "fake", "--dry-run", "--verbose"] + (["--force"] if command == "delete" else [])
+    status, out, _ = cli(*args)
+    assert status == 0 and all(f"000{n}_" in out for n in range(1, 7))
