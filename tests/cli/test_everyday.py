@@ -107,3 +107,22 @@ def test_delete_and_archive_plans_summarise_and_verbose_lists(ran, cli, command)
     args = ["runs", command, "fake", "--dry-run", "--verbose"] + (["--force"] if command == "delete" else [])
     status, out, _ = cli(*args)
     assert status == 0 and all(f"000{n}_" in out for n in range(1, 7))
+
+
+def test_failed_pipelines_are_summarised_and_all_in_run_log(cli, fake_registered, tmp_path):
+    grid = tmp_path / "grid.yaml"
+    grid.write_text("scales: [0.5, 1.0, 2.0, 3.0]\noffsets: [0.0, 0.5]\nfail_on: [2.0, 3.0]\n")
+    status, out, err = cli("run", "--engine", "fake", "--pipeline", str(grid), "--plots", "none")
+    assert status == 0, err
+    text = " ".join(out.split())
+    assert "4 of 8 pipelines failed" in text and "and 1 more" in text
+    assert text.count("is not allowed") == 3
+    log = (cli.root / "runs" / "fake" / "run.log").read_text().splitlines()
+    failed = [line for line in log if " failed: " in line]
+    assert len(failed) == 4 and all("is not allowed" in line for line in failed)
+    assert {line.split(" failed: ")[0].rsplit(" ", 1)[1][:4] for line in failed} == {
+        "0005",
+        "0006",
+        "0007",
+        "0008",
+    }
