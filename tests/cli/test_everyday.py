@@ -126,3 +126,26 @@ def test_failed_pipelines_are_summarised_and_all_in_run_log(cli, fake_registered
         "0007",
         "0008",
     }
+
+
+def test_export_include_data_holds_that_pipeline_only(cli, tmp_path):
+    import json
+    import zipfile
+
+    from tests.library.helpers import SMALL_GRID_YAML, write_tiny_csv
+
+    csv = write_tiny_csv(tmp_path / "tiny.csv")
+    grid = tmp_path / "grid.yaml"
+    grid.write_text(SMALL_GRID_YAML)
+    assert cli("run", "--dataset", str(csv), "--pipeline", str(grid), "--plots", "none")[0] == 0
+    full = tmp_path / "full.zip"
+    status, out, err = cli("export", "tiny/2", "--output", str(full), "--include-data")
+    assert status == 0, err
+    with zipfile.ZipFile(full) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+        names = archive.namelist()
+    assert [p["folder"] for p in manifest["pipelines"]] == [manifest["source"]["pipeline"]]
+    assert manifest["source"]["pipeline"].startswith("0002_") and {"data/Xcal.csv", "data/Ycal.csv"} <= set(
+        names
+    )
+    assert "1 pipeline" in out
