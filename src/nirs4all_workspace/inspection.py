@@ -21,9 +21,10 @@ from .facade import Workspace
 from .workspace.manifest import split_reference
 from .workspace.predictions_csv import parse_predictions_csv
 from .workspace.saver import cv_summary
+from .workspace.schema import SCHEMA_KEY
 
 # keys of metrics.json that are not partitions
-_NOT_PARTITIONS = {"schema_version", "task", "folds", "cv", "samples"}
+_NOT_PARTITIONS = {SCHEMA_KEY, "task", "folds", "cv", "samples"}
 
 
 @dataclass
