@@ -53,3 +53,17 @@ def test_compare_html_is_one_self_contained_page(ran, cli, tmp_path):  # noqa: F
     assert "model.scale" in text and "model.offset" in text
     assert not re.search(r"(src|href)=\"(https?:)?//", text)
     assert '<strong class="best">' in text
+
+
+def test_compare_pipelines_of_two_datasets(ran, cli, tmp_path):  # noqa: F811
+    grid = tmp_path / "other.yaml"
+    grid.write_text("scales: [1.5]\noffsets: [0.0]\n")
+    source = tmp_path / "other.csv"
+    source.write_text("x\n1\n")
+    status, _, err = cli(
+        "run", "--engine", "fake", "--dataset", str(source), "--pipeline", str(grid), "--plots", "none"
+    )
+    assert status == 0, err
+    found = cli.json("compare", "fake/3", "other/1")
+    assert [p["reference"].split("/")[0] for p in found["pipelines"]] == ["fake", "other"]
+    assert found["params_differing"] == {"model.scale": [1.0, 1.5]}
