@@ -142,3 +142,30 @@ def test_bad_input_exits_2_with_one_line_and_creates_nothing(tmp_path, args, mes
     assert result.returncode == 2
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert not root.exists()
+
+
+def test_one_demo_pipeline_shown_compared_and_found_from_either_workspace_place(demo):
+    """Issue 15's acceptance on the demo: runs show, compare, --workspace before the subcommand."""
+    root, _ = demo
+    view = json.loads(nirs4all("runs", "show", "demo/16", "--json", "--workspace", str(root)).stdout)
+    assert view["identity"]["number"] == 16 and view["identity"]["engine"] == "sklearn"
+    assert view["identity"]["data_version"] and view["identity"]["session"]
+    metrics = json.loads((root / "runs" / "demo" / view["folder"] / "metrics.json").read_text())
+    folds = [f["rmse"] for f in metrics["folds"]]
+    assert len(folds) == 5 and view["cv"]["rmse"]["mean"] == pytest.approx(sum(folds) / len(folds))
+    assert view["cv"]["rmse"]["min"] == min(folds) and view["samples"] == {
+        "test": 60,
+        "train": 240,
+        "val": 240,
+    }
+    assert {o["operator"] for o in view["objects"]} == {"StandardNormalVariate", "PLSRegression"}
+    compared = json.loads(
+        nirs4all("compare", "demo/16", "demo/55", "--json", "--workspace", str(root)).stdout
+    )
+    differing = compared["params_differing"]  # snv vs snv > savgol(15), both PLS 6
+    assert differing == {"preprocessing": ["SNV", "SNV > SavitzkyGolay(window_length=15)"],
+                         "savitzkygolay.window_length": [None, 15]}  # fmt: skip
+    assert compared["params_same"]["model.n_components"] == 6
+    after = nirs4all("catalog", "best", "demo", "--workspace", str(root))
+    before = nirs4all("--workspace", str(root), "catalog", "best", "demo")
+    assert before.stdout == after.stdout and "demo" in before.stdout

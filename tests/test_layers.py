@@ -32,9 +32,22 @@ FLOORS: list[tuple[str, ...]] = [
     ("engines.declaration", "engines.registry"),
     ("catalog",),
     ("facade", "maintenance", "stored_results"),
-    ("engines", "experiment", "post_run", "resume", "planning", "library", "reports", "workflows", "configs"),
+    (
+        "engines",
+        "experiment",
+        "post_run",
+        "resume",
+        "planning",
+        "library",
+        "reports",
+        "workflows",
+        "configs",
+        "inspection",
+        "comparison",
+    ),
     ("cli",),
 ]
+
 
 def module_name(path: Path) -> str:
     parts = list(path.relative_to(SOURCE.parent).with_suffix("").parts)

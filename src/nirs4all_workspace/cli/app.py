@@ -8,13 +8,28 @@ an exit status: 2 for bad input, 1 for other failures, 130 when interrupted.
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import typer
 from rich.markup import escape
 
 from ..errors import Interrupted, WorkspaceError
-from . import analytics, catalog, export, library, predict, replay, report, run, runs, workflow, workspace
+from . import (
+    analytics,
+    catalog,
+    compare,
+    export,
+    library,
+    predict,
+    replay,
+    report,
+    run,
+    runs,
+    workflow,
+    workspace,
+)
 from .engines import engines
+from .options import WorkspaceOption
 from .render import error_console
 
 app = typer.Typer(
@@ -25,8 +40,44 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+
+
+@app.callback()
+def _root(ctx: typer.Context, workspace: WorkspaceOption = None) -> None:
+    """``nirs4all --workspace PATH COMMAND ...``: the option before the subcommand too.
+
+    It becomes the default of every subcommand's own ``--workspace`` (which wins when given).
+    """
+    if workspace is not None:
+        ctx.default_map = _workspace_defaults(ctx.command, str(workspace))
+
+
+def _workspace_defaults(command: Any, value: str) -> dict[str, Any]:
+    """click's ``default_map`` giving ``--workspace`` to every command below ``command``."""
+    found: dict[str, Any] = {}
+    for name, sub in getattr(command, "commands", {}).items():
+        if hasattr(sub, "commands"):
+            found[name] = _workspace_defaults(sub, value)
+            continue
+        param = next((p for p in sub.params if p.name == "workspace"), None)
+        if param is not None:
+            found[name] = {"workspace": [value] if param.multiple else value}
+    return found
+
+
+def _whole_help(command: Any) -> Any:
+    """Command listings show each command's whole first paragraph, not a cut ``...``."""
+    for sub in getattr(command, "commands", {}).values():
+        if not sub.short_help and sub.help:
+            first = sub.help.strip().split("\n\n", 1)[0]
+            sub.short_help = " ".join(first.split())
+        _whole_help(sub)
+    return command
+
+
 app.command("run", help=run.run.__doc__)(run.run)
 app.add_typer(runs.app, name="runs")
+app.command("compare", help=compare.compare.__doc__)(compare.compare)
 app.add_typer(catalog.app, name="catalog")
 app.add_typer(library.app, name="library")
 app.command("export", help=export.export.__doc__)(export.export)
@@ -53,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI with ``argv`` (default: ``sys.argv[1:]``); returns the exit status."""
     err = error_console()
     try:
-        result = app(args=argv, prog_name="nirs4all", standalone_mode=False)
+        command = _whole_help(typer.main.get_command(app))
+        result = command.main(args=argv, prog_name="nirs4all", standalone_mode=False)
     except (WorkspaceError, OSError) as exc:
         # OSError: the file system refused (disk full, permissions, a folder where a file should be).
         if isinstance(exc, Interrupted):  # Ctrl-C a command turned into what was kept and how to go on

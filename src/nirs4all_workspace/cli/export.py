@@ -40,4 +40,7 @@ def export(
     if json_output:
         print_json({"path": str(done.path), "type": done.kind, "size": done.size, "source": done.source})
         return
-    console().print(f"exported {done.source} as a {done.kind} zip ({human_size(done.size)}): {done.path}")
+    console().print(
+        f"exported {done.source} as a {done.kind} zip (1 pipeline"
+        f"{' and its training data' if include_data else ''}, {human_size(done.size)}): {done.path}"
+    )

@@ -33,4 +33,7 @@ def report(
     if open_report:
         import webbrowser
 
-        webbrowser.open(path.as_uri())
+        if not webbrowser.open(path.as_uri()):
+            from .render import error_console
+
+            error_console().print(f"could not open a browser; open the report yourself: {path}", markup=False)

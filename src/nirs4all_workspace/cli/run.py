@@ -287,8 +287,7 @@ def _print_report(out, ws, report, top, words=str) -> None:
     out.print(table(title, columns, rows))
     if getattr(report, "reused", 0):
         out.print(f"resumed: {report.reused} of {report.summary.pipelines} pipelines had completed, reused")
-    for error in report.summary.errors[:5]:
-        out.print(f"[red]failed[/] {error['folder']}: {error['error']}")
+    _print_failures(out, ws, report)
     outputs = report.outputs
     if outputs is not None and outputs.report is not None:
         drawn = f"{len(outputs.plots)} plots and the report" if outputs.plots else "the report"
@@ -301,6 +300,23 @@ def _print_report(out, ws, report, top, words=str) -> None:
     if summary is not None and summary.error:
         out.print(f"[yellow]warning:[/] analytics not written: {summary.error}")
     _print_best(out, ws, report, label)
+
+
+SHOWN_FAILURES = 3
+
+
+def _print_failures(out, ws, report) -> None:
+    """How many pipelines failed and the first few errors; run.log lists every one."""
+    from rich.markup import escape
+
+    errors = report.summary.errors
+    if not errors:
+        return
+    out.print(f"[red]{len(errors)} of {report.summary.pipelines} pipelines failed[/]:")
+    for error in errors[:SHOWN_FAILURES]:
+        out.print(f"  {escape(error['folder'])}: {escape(str(error['error']))}")
+    more = f"and {len(errors) - SHOWN_FAILURES} more; " if len(errors) > SHOWN_FAILURES else ""
+    out.print(f"  ({more}{ws.layout.run_log(report.dataset)} lists every failed pipeline)", markup=False)
 
 
 def _dataset_best(ws, report) -> dict[str, Any] | None:

@@ -39,7 +39,9 @@ def list_runs(
             o.failed,
             human_size(o.size_bytes),
             o.last_run,
-            None if o.best is None else f"{o.best.partition} {o.best.metric} {o.best.score:.4g}"
+            None
+            if o.best is None
+            else f"{o.best.partition} {o.best.metric} {o.best.score:.4g}"
             + (f" ({o.older_versions} of older data versions left out)" if o.older_versions else ""),
             None if o.best is None else o.best.folder,
             "yes" if o.archived else "",
@@ -63,12 +65,20 @@ def list_runs(
 
 @app.command("show")
 def show_runs(
-    dataset: Annotated[str, typer.Argument(help="Dataset name (a folder of runs/).")],
+    dataset: Annotated[
+        str,
+        typer.Argument(help="DATASET (its sessions and best pipelines) or DATASET/PIPELINE (one pipeline)."),
+    ],
     top: Annotated[int, typer.Option(min=1, help="How many pipelines to list, best first.")] = 20,
     json_output: JsonOption = False,
     workspace: WorkspaceOption = None,
 ) -> None:
-    """The sessions of a dataset and its best pipelines."""
+    """The sessions and best pipelines of a dataset, or everything about one pipeline.
+
+    DATASET/PIPELINE (folder name, number or hash) shows its identity, configuration,
+    scores with the cross-validation mean and spread, files, and the commands that
+    reproduce or export it.
+    """
     from ..catalog.engine_metrics import words_for
     from ..catalog.versions import newest_versions
     from ..errors import PipelineNotFound
@@ -76,6 +86,17 @@ def show_runs(
     from ..maintenance.inventory import dataset_overview
 
     ws = Workspace.open(workspace, create=False)
+    if "/" in dataset:
+        from ..inspection import describe_pipeline
+
+        view = describe_pipeline(ws, dataset)
+        if json_output:
+            print_json(view.to_dict())
+        else:
+            from .pipeline_view import print_pipeline
+
+            print_pipeline(console(), view)
+        return
     if dataset not in ws.datasets():
         known = ", ".join(ws.datasets()) or "none"
         raise PipelineNotFound(f"no dataset {dataset!r} in {ws.layout.runs_dir}; datasets: {known}")
@@ -140,12 +161,38 @@ def show_runs(
 SessionOption = Annotated[str | None, typer.Option(help="Only the pipelines of this session.")]
 
 
-def _print_selection(out, title: str, pipelines, skipped: list[str]) -> None:
-    rows = [
-        (p.number, p.folder, p.session, p.status, p.created_at[:19], human_size(p.size_bytes))
-        for p in pipelines
-    ]
-    out.print(table(title, ["#", "pipeline", "session", "status", "created", "size"], rows))
+VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="List every pipeline of the plan.")]
+
+
+def _print_selection(
+    out, title: str, pipelines, skipped: list[str], verbose: bool = False, best=None
+) -> None:
+    """The plan: a summary (counts, size, sessions, the best), or every pipeline with ``verbose``."""
+    if verbose:
+        rows = [
+            (p.number, p.folder, p.session, p.status, p.created_at[:19], human_size(p.size_bytes))
+            for p in pipelines
+        ]
+        out.print(table(title, ["#", "pipeline", "session", "status", "created", "size"], rows))
+    else:
+        statuses = [p.status for p in pipelines]
+        counts = ", ".join(f"{statuses.count(s)} {s}" for s in ("completed", "failed") if s in statuses)
+        sessions: dict[str, int] = {}
+        for p in pipelines:
+            sessions[p.session] = sessions.get(p.session, 0) + 1
+        shown = ", ".join(f"{name} ({n})" for name, n in list(sessions.items())[:8])
+        more = f" and {len(sessions) - 8} more" if len(sessions) > 8 else ""
+        size = human_size(sum(p.size_bytes for p in pipelines))
+        out.print(f"{title}: {counts}; {size}", markup=False)
+        out.print(f"  sessions: {shown}{more}", markup=False)
+        if best is not None:
+            among = best.folder in {p.folder for p in pipelines}
+            where = "is among them" if among else "is not among them"
+            out.print(
+                f"  the best, {best.folder} ({best.partition} {best.metric} {best.score:.4g}), {where}",
+                markup=False,
+            )
+        out.print("  (--verbose lists every pipeline)", markup=False)
     if skipped:
         note = f"left alone (incomplete, see 'nirs4all workspace verify'): {', '.join(skipped)}"
         out.print(note, markup=False)
@@ -163,6 +210,7 @@ def delete_runs(
     force: Annotated[
         bool, typer.Option("--force", help="Delete the best result even if it has no archived copy.")
     ] = False,
+    verbose: VerboseOption = False,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Delete finished pipeline folders of a dataset; the catalog keeps their rows.
@@ -182,7 +230,7 @@ def delete_runs(
         out.print(f"nothing to delete in {dataset}")
         return
     title = f"{'would delete' if dry_run else 'to delete'}: {len(plan.pipelines)} pipelines of {dataset}"
-    _print_selection(out, title, plan.pipelines, plan.skipped_incomplete)
+    _print_selection(out, title, plan.pipelines, plan.skipped_incomplete, verbose, ws.best.current(dataset))
     if plan.refusal and not force:
         raise DeletionRefused(plan.refusal)
     if dry_run:
@@ -204,6 +252,7 @@ def archive_runs(
     session: SessionOption = None,
     dry_run: DryRunOption = False,
     yes: YesOption = False,
+    verbose: VerboseOption = False,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Tar finished pipelines into catalog/archives/runs/, verify the tar, then delete them."""
@@ -218,9 +267,9 @@ def archive_runs(
         out.print(f"nothing to archive in {dataset}")
         return
     verb = "would archive" if dry_run else "to archive"
-    _print_selection(
-        out, f"{verb}: {len(plan.pipelines)} pipelines of {dataset}", plan.pipelines, plan.skipped_incomplete
-    )
+    title = f"{verb}: {len(plan.pipelines)} pipelines of {dataset}"
+    best = ws.best.current(dataset)
+    _print_selection(out, title, plan.pipelines, plan.skipped_incomplete, verbose, best)
     size = human_size(plan.size_bytes)
     if dry_run:
         out.print(f"dry run: {len(plan.members)} files ({size}) would go to catalog/archives/runs/")

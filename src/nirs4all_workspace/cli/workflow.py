@@ -53,6 +53,9 @@ def run(
             progress=lambda line: shown.update(escape(line)),
             from_phase=from_phase,
         )
+    from ..workflows.outcome import workflow_outcome
+
+    result = workflow_outcome(Workspace.open(workspace), report.document)
     if json_output:
         print_json(
             {
@@ -60,6 +63,7 @@ def run(
                 "folder": str(report.folder),
                 "ran": report.ran,
                 "resumed": report.resumed,
+                "result": result,
                 "workflow": report.document,
             }
         )
@@ -68,6 +72,22 @@ def run(
     console().print(f"folder: {report.folder}")
     if report.resumed:
         console().print(f"resumed from checkpoints: {', '.join(report.resumed)}")
+    if result is not None:
+        _print_result(result)
+
+
+def _print_result(result: dict[str, Any]) -> None:
+    """The last line: the chosen pipeline or blend and its validation and test scores."""
+    members = result["members"]
+    if result["kind"] == "blend":
+        parts = ", ".join(f"{m['name']} x{m['weight']:g}" for m in members)
+        chosen = f"blend of {len(members)} pipelines ({parts})"
+    else:
+        chosen = f"pipeline {result.get('pipeline') or members[0]['name']}"
+    order = {"val": 0, "test": 1}
+    shown = sorted((p for p in result["scores"] if p != "train"), key=lambda p: (order.get(p, 2), p))
+    scores = ", ".join(f"{p} {result['metric']} {result['scores'][p]:.4g}" for p in shown)
+    console().print(f"result (phase {result['phase']}): {chosen}; {scores}", markup=False)
 
 
 @app.command("status")

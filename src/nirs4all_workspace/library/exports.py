@@ -76,7 +76,7 @@ def export_pipeline(
     if output.exists() and not force:
         raise InputError(f"{output} already exists; pass --force to replace it")
     kind = "fullrun" if include_data else "filtered"
-    packed = pack_pipelines(ws, reference, kind, name=output.stem, data=data)
+    packed = pack_pipelines(ws, reference, kind, name=output.stem, data=data, single=True)
     write_checked(output, packed.data)
     source = packed.manifest["source"]
     return ExportedZip(

@@ -200,9 +200,12 @@ def _score(ws: Workspace, dataset: str, metrics: dict[str, Any]) -> dict[str, An
 
 
 def pack_pipelines(
-    ws: Workspace, reference: str, kind: str, *, name: str, data: Path | None = None
+    ws: Workspace, reference: str, kind: str, *, name: str, data: Path | None = None, single: bool = False
 ) -> PackedZip:
     """The zip of ``kind`` for ``DATASET/PIPELINE`` (folder name, number or hash).
+
+    ``pipeline`` and ``fullrun`` zips hold every pipeline of its session, unless
+    ``single`` (``nirs4all export --include-data``: that pipeline and its data only).
 
     Raises PipelineNotFound, InputError (failed pipeline, unknown kind, fullrun
     without its data) or IntegrityError (a binary that does not match its digest).
@@ -212,7 +215,7 @@ def pack_pipelines(
     dataset, ref = split_reference(reference)
     folder = ws.manifests.resolve(dataset, ref)
     record = _completed(ws, dataset, folder)
-    records = [record] if kind == "filtered" else session_records(ws, dataset, record["session"])
+    records = [record] if kind == "filtered" or single else session_records(ws, dataset, record["session"])
     info = dataset_info(ws.layout, dataset, record.get("session"))
     packer = _Packer(ws, dataset)
     # The data first: a fullrun whose data changed is refused before any object is converted.

@@ -31,14 +31,16 @@ class Series:
     partition: str
     y_true: np.ndarray
     y_pred: np.ndarray
+    name: str | None = None  # overlaid pipelines: the legend names the pipeline, not the partition
+    colour: str | None = None
 
     @property
     def label(self) -> str:
-        return PARTITION_LABELS.get(self.partition, self.partition)
+        return self.name or PARTITION_LABELS.get(self.partition, self.partition)
 
     @property
     def color(self) -> str:
-        return COLORS.get(self.partition, MUTED)
+        return self.colour or COLORS.get(self.partition, MUTED)
 
 
 def short_label(text: Any, limit: int = MAX_LABEL) -> str:

@@ -62,9 +62,13 @@ def validate_name(name: str, kind: str = "dataset") -> str:
 
 
 def slugify(text: str, max_length: int = 40) -> str:
-    """Lower-case ``text`` into ``[a-z0-9-.]`` for use inside a folder name."""
-    slug = re.sub(r"[^a-z0-9.]+", "-", text.lower()).strip("-.")
-    return slug[:max_length].rstrip("-.")
+    """Lower-case ``text`` into ``[a-z0-9-._]`` for use inside a folder name.
+
+    Underscores the user gave are kept (``baseline_pls``): a folder's number is its
+    first ``_`` field and its hash the last, so the name between needs no rewriting.
+    """
+    slug = re.sub(r"[^a-z0-9._]+", "-", text.lower()).strip("-._")
+    return slug[:max_length].rstrip("-._")
 
 
 def format_number(number: int) -> str:

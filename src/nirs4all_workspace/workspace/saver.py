@@ -56,12 +56,45 @@ class SavedPipeline:
 
 
 def metrics_document(result: PipelineResult) -> dict[str, Any]:
-    """The content of ``metrics.json``: scores per partition and per fold."""
+    """The content of ``metrics.json``: scores per partition and per fold.
+
+    With folds it holds ``cv`` too (per metric: mean, std, min, max over the folds,
+    see :func:`cv_summary`); ``samples`` counts the predictions of each whole partition.
+    """
     document: dict[str, Any] = {SCHEMA_KEY: SCHEMA_VERSION, "task": result.task}
     document.update({partition: _finite(scores) for partition, scores in result.metrics.items()})
     if result.folds:
         document["folds"] = [{"fold": i, **_finite(scores)} for i, scores in enumerate(result.folds)]
+        document["cv"] = cv_summary(document["folds"])
+    samples = {b.partition: len(b.y_true) for b in result.predictions if b.fold is None}
+    if samples:
+        document["samples"] = dict(sorted(samples.items()))
     return document
+
+
+def cv_summary(folds: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, float | int]]:
+    """Per metric, the ``mean``, ``std`` (population, ddof 0), ``min``, ``max`` and number of
+    ``folds`` of the finite per-fold scores. Also used to read a ``metrics.json`` written
+    before ``cv`` was recorded."""
+    values: dict[str, list[float]] = {}
+    for fold in folds:
+        for metric, value in fold.items():
+            if metric == "fold" or isinstance(value, bool) or not isinstance(value, (int, float)):
+                continue
+            if math.isfinite(value):
+                values.setdefault(metric, []).append(float(value))
+    summary: dict[str, dict[str, float | int]] = {}
+    for metric, scores in sorted(values.items()):
+        mean = math.fsum(scores) / len(scores)
+        std = math.sqrt(math.fsum((v - mean) ** 2 for v in scores) / len(scores))
+        summary[metric] = {
+            "mean": mean,
+            "std": std,
+            "min": min(scores),
+            "max": max(scores),
+            "folds": len(scores),
+        }
+    return summary
 
 
 def _finite(scores: dict[str, Any]) -> dict[str, Any]:

@@ -88,6 +88,9 @@ class SessionLog:
             f"session {summary.session} {state}: {summary.completed} completed, "
             f"{summary.failed} failed in {summary.duration_s:.1f} s",
         )
+        for error in summary.errors:  # every failure, one line each: the CLI shows only the first few
+            message = " ".join(str(error.get("error") or "failed without a message").split())
+            self.log(dataset, f"session {summary.session} pipeline {error.get('folder')} failed: {message}")
 
     def sessions(self, dataset: str) -> list[dict[str, Any]]:
         """Summaries of the finished sessions of ``dataset``, oldest first."""

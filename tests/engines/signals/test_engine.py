@@ -96,7 +96,7 @@ def test_each_variant_is_a_pipeline_folder_with_its_signals(filled, small_bars):
         assert np.array_equal(decode(sparse)[0], strategy.signals(small_bars)[0])
         assert meta["total_bars"] == small_bars.n_samples
     assert [s.handle.folder[:5] for s in report.saved] == ["0001_", "0002_", "0003_"]
-    assert report.saved[1].handle.folder.startswith("0002_ma-5-30-sl-0.5_")
+    assert report.saved[1].handle.folder.startswith("0002_ma_5_30_sl_0.5_")
 
 
 def test_classifier_outputs_are_stored_once_per_dataset(filled, small_bars):
