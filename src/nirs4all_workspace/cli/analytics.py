@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from .options import JsonOption, WorkspaceOption
 from .render import console, print_json, rows_json, table
@@ -72,9 +73,11 @@ def summary(
     out = console()
     data, compression = stats.get("data", {}), stats.get("compression", {})
     out.print(
-        f"[bold]{dataset}[/]: {data.get('bars')} bars ({data.get('timeframe')}, {data.get('first')} to "
+        f"[bold]{escape(dataset)}[/]: {data.get('bars')} bars ({data.get('timeframe')}, "
+        f"{data.get('first')} to "
         f"{data.get('last')}); {stats['variants']} variants x {stats['classifiers']} classifiers, "
-        f"{stats['regime_rows']} regime rows"
+        f"{stats['regime_rows']} regime rows",
+        markup=True,
     )
     if compression.get("mean") is not None:
         out.print(

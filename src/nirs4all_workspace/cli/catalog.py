@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from .options import DryRunOption, JsonOption, WorkspaceOption, YesOption
 from .prompts import confirm_or_refuse
@@ -65,6 +66,22 @@ def list_predictions(
     _say_left_out(versions.left_out(ws.predictions, dataset, partition))
 
 
+def _nothing_ranked(predictions, dataset: str, metric: str, partition: str) -> str:
+    """Why ``catalog best`` found no row: a partition the dataset lacks is named as such."""
+    import polars as pl
+
+    frame = predictions.collect(
+        predictions.scan().filter(pl.col("dataset") == dataset).select("partition").unique()
+    )
+    present = sorted(p for p in frame["partition"].to_list() if p)
+    if present and partition not in present:
+        return (
+            f"the catalog has no {partition!r} {metric} for dataset {dataset!r}: its pipelines have "
+            f"partitions: {', '.join(present)}"
+        )
+    return f"the catalog has no completed {partition} {metric} for dataset {dataset!r}"
+
+
 @app.command("best")
 def best_prediction(
     dataset: Annotated[str, typer.Argument(help="Dataset name.")],
@@ -95,13 +112,15 @@ def best_prediction(
     unlisted = len(unlisted_pipelines(ws, dataset))
     if unlisted:
         error_console().print(
-            f"[yellow]warning:[/] {unlisted} finished pipelines of {dataset!r} are not in the catalog yet "
+            f"[yellow]warning:[/] {unlisted} finished pipelines of {escape(repr(dataset))} "
+            "are not in the catalog yet "
             "(a run under way, or one interrupted: the next run on it or 'nirs4all workspace verify "
             "--repair' adds them)",
             soft_wrap=True,
+            markup=True,
         )
     if row is None:
-        raise PipelineNotFound(f"the catalog has no completed prediction for dataset {dataset!r}")
+        raise PipelineNotFound(_nothing_ranked(ws.predictions, dataset, chosen, partition))
     left_out = versions.left_out(ws.predictions, dataset, partition)
     if json_output:
         print_json(
@@ -206,7 +225,9 @@ def rebuild(
     ws = Workspace.open(workspace, create=False)
     plan = rebuild_catalog(ws, dry_run=True)
     for problem in plan.unrecovered:  # before anything is replaced
-        error_console().print(f"[yellow]cannot recover:[/] {problem}", soft_wrap=True)
+        error_console().print(
+            f"[yellow]cannot recover:[/] {escape(str(problem))}", soft_wrap=True, markup=True
+        )
     if not dry_run:
         confirm_or_refuse(
             f"Rebuild the catalog from {plan.from_folders} pipeline folders and {plan.from_archives} "
@@ -225,7 +246,7 @@ def rebuild(
         f"on disk; {report.dropped or 0} rows dropped"
     )
     for problem in report.skipped[:10]:
-        console().print(f"[yellow]skipped[/] {problem}")
+        console().print(f"[yellow]skipped[/] {escape(str(problem))}", markup=True)
 
 
 @app.command("report")

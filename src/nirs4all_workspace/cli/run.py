@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from ..errors import InputError, WorkspaceError
 from .options import JsonOption, WorkspaceOption
@@ -288,18 +289,22 @@ def _print_report(out, ws, report, top, words=str) -> None:
     if getattr(report, "reused", 0):
         out.print(f"resumed: {report.reused} of {report.summary.pipelines} pipelines had completed, reused")
     for error in report.summary.errors[:5]:
-        out.print(f"[red]failed[/] {error['folder']}: {error['error']}")
+        out.print(
+            f"[red]failed[/] {escape(str(error['folder']))}: {escape(str(error['error']))}", markup=True
+        )
     outputs = report.outputs
     if outputs is not None and outputs.report is not None:
         drawn = f"{len(outputs.plots)} plots and the report" if outputs.plots else "the report"
         out.print(f"report: {outputs.report} ({drawn} took {outputs.seconds:.1f} s)")
     if outputs is not None and outputs.error:
-        out.print(f"[yellow]warning:[/] plots or report not written: {outputs.error}")
+        out.print(
+            f"[yellow]warning:[/] plots or report not written: {escape(str(outputs.error))}", markup=True
+        )
     summary = getattr(report, "engine_summary", None)
     if summary is not None and summary.files:
         out.print(f"analytics: {summary.files[0].parent}")
     if summary is not None and summary.error:
-        out.print(f"[yellow]warning:[/] analytics not written: {summary.error}")
+        out.print(f"[yellow]warning:[/] analytics not written: {escape(str(summary.error))}", markup=True)
     _print_best(out, ws, report, label)
 
 
@@ -324,12 +329,15 @@ def _print_best(out, ws, report, label) -> None:
     if session_best:
         top = session_best[0]
         score = top.score(report.metric, report.partition)
-        out.print(f"session best: [bold]{top.handle.folder}[/] ({label} = {score:.4g})")
+        out.print(
+            f"session best: [bold]{escape(top.handle.folder)}[/] ({escape(label)} = {score:.4g})", markup=True
+        )
     other = _dataset_best(ws, report)
     if other is not None:
         out.print(
-            f"dataset best: [bold]{other['folder']}[/] ({label} = {other['score']:.4g}, "
-            f"from session {other['session']})"
+            f"dataset best: [bold]{escape(other['folder'])}[/] ({escape(label)} = {other['score']:.4g}, "
+            f"from session {escape(str(other['session']))})",
+            markup=True,
         )
     left_out = newest_versions(ws.predictions, report.dataset).left_out(
         ws.predictions, report.dataset, report.partition
