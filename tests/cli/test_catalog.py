@@ -38,3 +38,15 @@ def test_a_partition_the_dataset_lacks_is_named_not_called_empty(ran):
     assert status == 2, err
     line = err.strip()
     assert "no 'test' rmse" in line and "partitions: train, val" in line, line
+
+
+def test_a_dataset_whose_rows_a_kill_lost_is_not_called_unknown(ran):
+    import shutil
+
+    shutil.rmtree(ran.root / "catalog")  # a run killed before its first catalog batch
+    status, _, err = ran("catalog", "best", "fake")
+    assert status == 2, err
+    line = " ".join(err.split())
+    assert "no dataset" not in line, line
+    assert "6 finished pipelines of 'fake' are not in the catalog yet" in line, line
+    assert "verify --repair" in line

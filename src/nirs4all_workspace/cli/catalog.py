@@ -66,6 +66,23 @@ def list_predictions(
     _say_left_out(versions.left_out(ws.predictions, dataset, partition))
 
 
+def _unlisted_note(unlisted: int, dataset: str) -> str:
+    return (
+        f"{unlisted} finished pipelines of {dataset!r} are not in the catalog yet (a run under way, "
+        "or one interrupted: the next run on it or 'nirs4all workspace verify --repair' adds them)"
+    )
+
+
+def _unlisted_or_none(ws, dataset: str) -> int:
+    from ..errors import WorkspaceError
+    from ..maintenance.unlisted import unlisted_pipelines
+
+    try:
+        return len(unlisted_pipelines(ws, dataset))
+    except WorkspaceError:  # a name no folder can have: it is simply unknown
+        return 0
+
+
 def _nothing_ranked(predictions, dataset: str, metric: str, partition: str) -> str:
     """Why ``catalog best`` found no row: a partition the dataset lacks is named as such."""
     import polars as pl
@@ -100,7 +117,14 @@ def best_prediction(
     from ..maintenance.unlisted import unlisted_pipelines
 
     ws = Workspace.open(workspace, create=False)
-    check_dataset(ws.predictions, dataset)
+    try:
+        check_dataset(ws.predictions, dataset)
+    except PipelineNotFound:
+        # Not in the catalog, yet its folders may hold finished pipelines a kill left unindexed.
+        unlisted = _unlisted_or_none(ws, dataset)
+        if not unlisted:
+            raise
+        raise PipelineNotFound(_unlisted_note(unlisted, dataset)) from None
     if metric is not None:
         metric, partition = split_metric(metric, partition)
     chosen = metric or ws.predictions.default_metric(dataset)
@@ -112,12 +136,7 @@ def best_prediction(
     unlisted = len(unlisted_pipelines(ws, dataset))
     if unlisted:
         error_console().print(
-            f"[yellow]warning:[/] {unlisted} finished pipelines of {escape(repr(dataset))} "
-            "are not in the catalog yet "
-            "(a run under way, or one interrupted: the next run on it or 'nirs4all workspace verify "
-            "--repair' adds them)",
-            soft_wrap=True,
-            markup=True,
+            f"[yellow]warning:[/] {escape(_unlisted_note(unlisted, dataset))}", soft_wrap=True, markup=True
         )
     if row is None:
         raise PipelineNotFound(_nothing_ranked(ws.predictions, dataset, chosen, partition))
