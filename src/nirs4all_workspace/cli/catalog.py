@@ -42,14 +42,14 @@ def list_predictions(
     workspace: WorkspaceOption = None,
 ) -> None:
     """The best predictions by a metric, across datasets or for one (newest data versions)."""
-    from ..catalog.versions import check_dataset, newest_versions, split_metric
+    from ..catalog.versions import newest_versions, split_metric
     from ..facade import Workspace
 
     ws = Workspace.open(workspace, create=False)
     if sort is not None:
         sort, partition = split_metric(sort, partition)
     if dataset is not None and ws.predictions.count():
-        check_dataset(ws.predictions, dataset)
+        _check_known(ws, dataset)
     versions = newest_versions(ws.predictions, dataset, all_versions)
     frame = ws.predictions.top(top, metric=sort, partition=partition, dataset=dataset, where=versions.where)
     if json_output:
@@ -71,6 +71,21 @@ def _unlisted_note(unlisted: int, dataset: str) -> str:
         f"{unlisted} finished pipelines of {dataset!r} are not in the catalog yet (a run under way, "
         "or one interrupted: the next run on it or 'nirs4all workspace verify --repair' adds them)"
     )
+
+
+def _check_known(ws, dataset: str) -> None:
+    """PipelineNotFound for a dataset the catalog lacks, naming the finished pipelines it has on disk."""
+    from ..catalog.versions import check_dataset
+    from ..errors import PipelineNotFound
+
+    try:
+        check_dataset(ws.predictions, dataset)
+    except PipelineNotFound:
+        # Not in the catalog, yet its folders may hold finished pipelines a kill left unindexed.
+        unlisted = _unlisted_or_none(ws, dataset)
+        if not unlisted:
+            raise
+        raise PipelineNotFound(_unlisted_note(unlisted, dataset)) from None
 
 
 def _unlisted_or_none(ws, dataset: str) -> int:
@@ -111,20 +126,13 @@ def best_prediction(
     workspace: WorkspaceOption = None,
 ) -> None:
     """The best completed pipeline of a dataset according to the catalog (its newest data version)."""
-    from ..catalog.versions import check_dataset, newest_versions, split_metric
+    from ..catalog.versions import newest_versions, split_metric
     from ..errors import PipelineNotFound
     from ..facade import Workspace
     from ..maintenance.unlisted import unlisted_pipelines
 
     ws = Workspace.open(workspace, create=False)
-    try:
-        check_dataset(ws.predictions, dataset)
-    except PipelineNotFound:
-        # Not in the catalog, yet its folders may hold finished pipelines a kill left unindexed.
-        unlisted = _unlisted_or_none(ws, dataset)
-        if not unlisted:
-            raise
-        raise PipelineNotFound(_unlisted_note(unlisted, dataset)) from None
+    _check_known(ws, dataset)
     if metric is not None:
         metric, partition = split_metric(metric, partition)
     chosen = metric or ws.predictions.default_metric(dataset)
