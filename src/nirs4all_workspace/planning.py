@@ -99,7 +99,13 @@ def plan_run(
     for data in loaded:
         refuse_case_twin(layout, data.name)
         task_name = dataset_task(runner, data)
-        resolve_metric(runner, task_name, metric)
+        _, _, partition = resolve_metric(runner, task_name, metric)
+        if partition == "test" and getattr(data, "has_test", None) is False:
+            raise InputError(
+                f"--metric {metric} ranks by the test partition, but dataset {data.name!r} has none "
+                "(a held-out part comes from Xval.csv/Yval.csv in a dataset folder); "
+                f"use --metric {metric[len('test_') :]} (validation)"
+            )
         chosen = configs or [default_config(runner, data, task_name)]
         specs = [spec for config in chosen for spec in runner.expand(config)]
         if not specs:

@@ -144,13 +144,15 @@ def run_resumed(
     done, remaining = split_completed(workspace, name, specs, data_version(dataset))
     hashes = [config_hash(s.config) for s in specs]
     reused = {h: done[h] for h in hashes if h in done}
+    restored = 0
     if reused:
         metric, direction, partition = resolve_metric(
             engine, getattr(dataset, "task", "regression"), options.get("metric")
         )
         folders = [r["folder"] for r in reused.values()]
-        restore_reused(workspace, name, folders, metric, direction, partition)
+        restored = restore_reused(workspace, name, folders, metric, direction, partition)
     report = run_experiment(workspace, engine, dataset, config, specs=remaining, **options)
+    report.restored += restored  # said in one line, as a run says the rows it restores itself
     fresh = {config_hash(s.config): saved for s, saved in zip(remaining, report.saved, strict=False)}
     ordered = [saved_pipeline(workspace, reused[h]) if h in reused else fresh.get(h) for h in hashes]
     report.saved = [s for s in ordered if s is not None]

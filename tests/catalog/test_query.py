@@ -102,3 +102,21 @@ def test_a_workspace_whose_path_globs_reads_its_own_catalog(tmp_path, capsys):
     out, _ = capsys.readouterr()
     assert status == 0 and '"n": 1' in out
     assert Workspace.open(globbing).predictions.best("fake")["pipeline_number"] == 1
+
+
+@pytest.mark.parametrize(
+    "sql",
+    ["DROP TABLE predictions", "CREATE TABLE x AS SELECT * FROM predictions", "  truncate predictions"],
+)
+def test_a_statement_that_would_change_something_is_refused(sql):
+    # The catalog is read-only here: DROP "succeeding" silently would mislead.
+    with pytest.raises(InputError, match="read-only"):
+        check_sql(sql)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    ["SELECT 1", "  with t AS (SELECT * FROM predictions) SELECT * FROM t", "SHOW TABLES", "(SELECT 1)"],
+)
+def test_reading_statements_pass(sql):
+    check_sql(sql)

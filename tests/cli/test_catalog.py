@@ -31,3 +31,22 @@ def test_metric_spellings_of_run_are_accepted(ran):
     rows = ran.json("catalog", "list", "--sort", "train_rmse", "--top", "3")
     assert [row["partition"] for row in rows] == ["train"] * 3
     assert [row["rmse"] for row in rows] == sorted(row["rmse"] for row in rows)
+
+
+def test_a_partition_the_dataset_lacks_is_named_not_called_empty(ran):
+    status, _, err = ran("catalog", "best", "fake", "--metric", "test_rmse")
+    assert status == 2, err
+    line = err.strip()
+    assert "no 'test' rmse" in line and "partitions: train, val" in line, line
+
+
+def test_a_dataset_whose_rows_a_kill_lost_is_not_called_unknown(ran):
+    import shutil
+
+    shutil.rmtree(ran.root / "catalog")  # a run killed before its first catalog batch
+    status, _, err = ran("catalog", "best", "fake")
+    assert status == 2, err
+    line = " ".join(err.split())
+    assert "no dataset" not in line, line
+    assert "6 finished pipelines of 'fake' are not in the catalog yet" in line, line
+    assert "verify --repair" in line

@@ -115,3 +115,12 @@ def test_a_full_disk_during_a_run_is_one_line(cli, tmp_path):
         assert shown[0] == 0 and '"completed"' in shown[1]
     finally:
         subprocess.run(["umount", str(mount)], check=False)
+
+
+def test_a_test_metric_on_data_without_a_test_part_is_refused_before_anything_runs(cli, tmp_path):
+    data = spectra_csv(tmp_path / "notest.csv", 20, 30)
+    code, _out, err = cli("run", "--dataset", str(data), "--metric", "test_rmse", "--plots", "none")
+    assert code == 2, err
+    line = last_line(err)
+    assert "test" in line and "Xval" in line, line
+    assert not (cli.root / "runs" / "notest").exists()

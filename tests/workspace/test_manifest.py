@@ -104,3 +104,19 @@ def test_the_high_water_mark_is_one_whole_number(workspace):
     text = workspace.layout.high_water_file("corn").read_text()
     assert text.strip() == "12" and text.endswith("\n")
     assert workspace.manifests.high_water("corn") == 12
+
+
+def test_ctrl_c_while_allocating_leaves_no_folder_and_no_reused_number(workspace, monkeypatch):
+    from nirs4all_workspace.workspace import manifest
+
+    first = workspace.manifests.allocate("wheat", config_hash({"a": 1}), "x", "s1", "fake")
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(manifest, "atomic_write_text", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        workspace.manifests.allocate("wheat", config_hash({"a": 2}), "x", "s1", "fake")
+    monkeypatch.undo()
+    assert [p.name for p in (workspace.layout.root / "runs" / "wheat").glob("0*")] == [first.folder]
+    assert workspace.manifests.allocate("wheat", config_hash({"a": 2}), "x", "s1", "fake").number == 3

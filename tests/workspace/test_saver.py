@@ -66,3 +66,23 @@ def test_shared_fitted_objects_are_stored_once(workspace, fake_engine, fake_data
     # One shared "Center" object plus one "Affine" per pipeline: 4 files for 6 fitted steps.
     assert len(files) == 4
     assert sum(f.startswith("Center_") for f in files) == 1
+
+
+def test_ctrl_c_while_saving_leaves_no_half_written_folder(workspace, fake_engine, fake_dataset, monkeypatch):
+    import pytest
+
+    from nirs4all_workspace.workspace import saver
+
+    _save(workspace, fake_engine, fake_dataset, {"scales": [0.9], "offsets": [0.1]})
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(saver, "atomic_write_text", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        _save(workspace, fake_engine, fake_dataset, {"scales": [0.5], "offsets": [0.1]})
+    monkeypatch.undo()
+    folders = sorted(p.name for p in (workspace.layout.root / "runs" / fake_dataset.name).glob("0*"))
+    assert len(folders) == 1 and folders[0].startswith("0001_"), folders
+    _, _, saved = _save(workspace, fake_engine, fake_dataset, {"scales": [0.5], "offsets": [0.1]})
+    assert saved.handle.number == 3  # the interrupted number is not reused

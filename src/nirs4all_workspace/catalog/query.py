@@ -25,6 +25,9 @@ _TABLE_FUNCTION = re.compile(r"\b(?:from|join)\s*,?\s*([A-Za-z_]\w*)\s*\(", re.I
 _URL = re.compile(r"^'\s*[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 _COUNT_STAR = re.compile(r"\bcount\s*\(\s*\*\s*\)", re.IGNORECASE)
 _LEN = re.compile(r"\blen\b", re.IGNORECASE)
+_WRITING = re.compile(
+    r"^[\s(]*(drop|create|insert|update|delete|truncate|alter|replace|merge)\b", re.IGNORECASE
+)
 
 
 def _code(sql: str) -> tuple[str, list[str]]:
@@ -44,7 +47,7 @@ def _code(sql: str) -> tuple[str, list[str]]:
 
 
 def check_sql(sql: str) -> None:
-    """InputError if ``sql`` would read anything but the catalog's tables."""
+    """InputError if ``sql`` would read anything but the catalog's tables, or is not a reading statement."""
     code, literals = _code(sql)
     refused = _FILE_FUNCTION.search(code) or _TABLE_FUNCTION.search(code)
     if refused:
@@ -58,6 +61,12 @@ def check_sql(sql: str) -> None:
                 f"catalog query refuses the URL {literal[:60]}: it reads only the tables "
                 f"{' and '.join(TABLES)}, never files or URLs"
             )
+    writing = _WRITING.match(code)
+    if writing:  # polars would apply it to its in-memory copy and print nothing: a false success
+        raise InputError(
+            f"catalog query is read-only: {writing.group(1).upper()} changes nothing in the catalog; "
+            "give a SELECT (or WITH ... SELECT, SHOW TABLES)"
+        )
 
 
 def run_query(meta: pl.LazyFrame, sql: str) -> pl.DataFrame:

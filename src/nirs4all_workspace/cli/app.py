@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     except (WorkspaceError, OSError) as exc:
         # OSError: the file system refused (disk full, permissions, a folder where a file should be).
         if isinstance(exc, Interrupted):  # Ctrl-C a command turned into what was kept and how to go on
-            err.print(escape(_one_line(str(exc))))
+            err.print(_one_line(str(exc)))
         else:
             err.print(f"[bold red]error:[/] {escape(_describe(exc))}", markup=True)
         return getattr(exc, "exit_code", 1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from .options import DryRunOption, JsonOption, WorkspaceOption, YesOption
 from .prompts import confirm_or_refuse
@@ -41,14 +42,14 @@ def list_predictions(
     workspace: WorkspaceOption = None,
 ) -> None:
     """The best predictions by a metric, across datasets or for one (newest data versions)."""
-    from ..catalog.versions import check_dataset, newest_versions, split_metric
+    from ..catalog.versions import newest_versions, split_metric
     from ..facade import Workspace
 
     ws = Workspace.open(workspace, create=False)
     if sort is not None:
         sort, partition = split_metric(sort, partition)
     if dataset is not None and ws.predictions.count():
-        check_dataset(ws.predictions, dataset)
+        _check_known(ws, dataset)
     versions = newest_versions(ws.predictions, dataset, all_versions)
     frame = ws.predictions.top(top, metric=sort, partition=partition, dataset=dataset, where=versions.where)
     if json_output:
@@ -65,6 +66,54 @@ def list_predictions(
     _say_left_out(versions.left_out(ws.predictions, dataset, partition))
 
 
+def _unlisted_note(unlisted: int, dataset: str) -> str:
+    return (
+        f"{unlisted} finished pipelines of {dataset!r} are not in the catalog yet (a run under way, "
+        "or one interrupted: the next run on it or 'nirs4all workspace verify --repair' adds them)"
+    )
+
+
+def _check_known(ws, dataset: str) -> None:
+    """PipelineNotFound for a dataset the catalog lacks, naming the finished pipelines it has on disk."""
+    from ..catalog.versions import check_dataset
+    from ..errors import PipelineNotFound
+
+    try:
+        check_dataset(ws.predictions, dataset)
+    except PipelineNotFound:
+        # Not in the catalog, yet its folders may hold finished pipelines a kill left unindexed.
+        unlisted = _unlisted_or_none(ws, dataset)
+        if not unlisted:
+            raise
+        raise PipelineNotFound(_unlisted_note(unlisted, dataset)) from None
+
+
+def _unlisted_or_none(ws, dataset: str) -> int:
+    from ..errors import WorkspaceError
+    from ..maintenance.unlisted import unlisted_pipelines
+
+    try:
+        return len(unlisted_pipelines(ws, dataset))
+    except WorkspaceError:  # a name no folder can have: it is simply unknown
+        return 0
+
+
+def _nothing_ranked(predictions, dataset: str, metric: str, partition: str) -> str:
+    """Why ``catalog best`` found no row: a partition the dataset lacks is named as such."""
+    import polars as pl
+
+    frame = predictions.collect(
+        predictions.scan().filter(pl.col("dataset") == dataset).select("partition").unique()
+    )
+    present = sorted(p for p in frame["partition"].to_list() if p)
+    if present and partition not in present:
+        return (
+            f"the catalog has no {partition!r} {metric} for dataset {dataset!r}: its pipelines have "
+            f"partitions: {', '.join(present)}"
+        )
+    return f"the catalog has no completed {partition} {metric} for dataset {dataset!r}"
+
+
 @app.command("best")
 def best_prediction(
     dataset: Annotated[str, typer.Argument(help="Dataset name.")],
@@ -77,13 +126,13 @@ def best_prediction(
     workspace: WorkspaceOption = None,
 ) -> None:
     """The best completed pipeline of a dataset according to the catalog (its newest data version)."""
-    from ..catalog.versions import check_dataset, newest_versions, split_metric
+    from ..catalog.versions import newest_versions, split_metric
     from ..errors import PipelineNotFound
     from ..facade import Workspace
     from ..maintenance.unlisted import unlisted_pipelines
 
     ws = Workspace.open(workspace, create=False)
-    check_dataset(ws.predictions, dataset)
+    _check_known(ws, dataset)
     if metric is not None:
         metric, partition = split_metric(metric, partition)
     chosen = metric or ws.predictions.default_metric(dataset)
@@ -95,13 +144,10 @@ def best_prediction(
     unlisted = len(unlisted_pipelines(ws, dataset))
     if unlisted:
         error_console().print(
-            f"[yellow]warning:[/] {unlisted} finished pipelines of {dataset!r} are not in the catalog yet "
-            "(a run under way, or one interrupted: the next run on it or 'nirs4all workspace verify "
-            "--repair' adds them)",
-            soft_wrap=True,
+            f"[yellow]warning:[/] {escape(_unlisted_note(unlisted, dataset))}", soft_wrap=True, markup=True
         )
     if row is None:
-        raise PipelineNotFound(f"the catalog has no completed prediction for dataset {dataset!r}")
+        raise PipelineNotFound(_nothing_ranked(ws.predictions, dataset, chosen, partition))
     left_out = versions.left_out(ws.predictions, dataset, partition)
     if json_output:
         print_json(
@@ -206,7 +252,9 @@ def rebuild(
     ws = Workspace.open(workspace, create=False)
     plan = rebuild_catalog(ws, dry_run=True)
     for problem in plan.unrecovered:  # before anything is replaced
-        error_console().print(f"[yellow]cannot recover:[/] {problem}", soft_wrap=True)
+        error_console().print(
+            f"[yellow]cannot recover:[/] {escape(str(problem))}", soft_wrap=True, markup=True
+        )
     if not dry_run:
         confirm_or_refuse(
             f"Rebuild the catalog from {plan.from_folders} pipeline folders and {plan.from_archives} "
@@ -225,7 +273,7 @@ def rebuild(
         f"on disk; {report.dropped or 0} rows dropped"
     )
     for problem in report.skipped[:10]:
-        console().print(f"[yellow]skipped[/] {problem}")
+        console().print(f"[yellow]skipped[/] {escape(str(problem))}", markup=True)
 
 
 @app.command("report")

@@ -34,10 +34,6 @@ def plain(value: Any) -> Any:
     return escape(value) if isinstance(value, str) else value
 
 
-def plain_rows(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    return [tuple(plain(v) for v in row) for row in rows]
-
-
 def print_notes(notes: list[str]) -> None:
     """Warnings of a library call, on standard error."""
     err = error_console()
@@ -89,7 +85,8 @@ def save(
         return
     console().print(
         f"saved {entry.kind} [bold]{plain(entry.name)}[/] ({entry.pipelines} pipeline(s), "
-        f"{human_size(entry.size)}) from {plain(entry.source)}: {plain(str(entry.path))}"
+        f"{human_size(entry.size)}) from {plain(entry.source)}: {plain(str(entry.path))}",
+        markup=True,
     )
 
 
@@ -116,7 +113,7 @@ def list_entries(json_output: JsonOption = False, workspace: WorkspaceOption = N
         for e in entries
     ]
     columns = ["name", "type", "source", "metric", "size", "date", "problem"]
-    console().print(table(f"library: {len(rows)} trained pipeline(s)", columns, plain_rows(rows)))
+    console().print(table(f"library: {len(rows)} trained pipeline(s)", columns, rows))
 
 
 @app.command("show")
@@ -148,7 +145,8 @@ def show(
     fitted = manifest.get("fitted_with") or {}
     out.print(
         f"[bold]{plain(found.entry.name)}[/] ({found.entry.kind}) from {plain(found.entry.source)}, "
-        f"created {plain(str(manifest.get('created_at', ''))[:19])}: {plain(str(found.entry.path))}"
+        f"created {plain(str(manifest.get('created_at', ''))[:19])}: {plain(str(found.entry.path))}",
+        markup=True,
     )
     out.print(f"fitted with: {', '.join(f'{k} {v}' for k, v in fitted.items() if v)}", markup=False)
     shown = ", ".join(features[:5]) + (", ..." if len(features) > 5 else "")
@@ -158,7 +156,7 @@ def show(
         markup=False,
     )
     score = manifest.get("score") or {}
-    metric = plain(f"{score.get('partition')} {score.get('metric')}")
+    metric = f"{score.get('partition')} {score.get('metric')}"
     rows = [
         (
             p["folder"],
@@ -169,17 +167,18 @@ def show(
         )
         for p in found.zip.pipelines
     ]
-    out.print(table("pipelines", ["pipeline", "model", "preprocessing", metric, "objects"], plain_rows(rows)))
+    out.print(table("pipelines", ["pipeline", "model", "preprocessing", metric, "objects"], rows))
     files = [(f["name"], human_size(f["size"]), f["sha256"][:16]) for f in manifest.get("files", [])]
-    out.print(table("files (every SHA-256 checked)", ["file", "size", "sha256"], plain_rows(files)))
+    out.print(table("files (every SHA-256 checked)", ["file", "size", "sha256"], files))
     if found.trust_needs:
         for member, needed in found.trust_needs.items():
-            out.print(f"[yellow]needs --trust:[/] {plain(member)}: {plain(', '.join(needed))}")
+            out.print(f"[yellow]needs --trust:[/] {plain(member)}: {plain(', '.join(needed))}", markup=True)
     else:
         out.print("every fitted object loads with trusted types only")
     for folder, classes in found.config_needs.items():
         out.print(
-            f"[yellow]needs --trust:[/] pipeline {plain(folder)} would create {plain(', '.join(classes))}"
+            f"[yellow]needs --trust:[/] pipeline {plain(folder)} would create {plain(', '.join(classes))}",
+            markup=True,
         )
 
 
@@ -227,7 +226,8 @@ def import_zip(
         return
     console().print(
         f"imported {entry.kind} [bold]{plain(entry.name)}[/] from {plain(str(source))}: "
-        f"{plain(str(entry.path))}"
+        f"{plain(str(entry.path))}",
+        markup=True,
     )
 
 
@@ -243,7 +243,11 @@ def save_template(
     from ..library.templates import save_template as save
 
     path = save(Workspace.open(workspace, create=False), reference, name, force=force)
-    console().print(f"saved template [bold]{name}[/]: {path} (run it: nirs4all run --pipeline {name})")
+    console().print(
+        f"saved template [bold]{plain(name)}[/]: {plain(str(path))} "
+        f"(run it: nirs4all run --pipeline {plain(name)})",
+        markup=True,
+    )
 
 
 @templates_app.command("list")
@@ -261,7 +265,7 @@ def list_templates(json_output: JsonOption = False, workspace: WorkspaceOption =
         for t in entries
     ]
     columns = ["name", "steps", "description", "size", "modified"]
-    console().print(table(f"library: {len(rows)} template(s)", columns, plain_rows(rows)))
+    console().print(table(f"library: {len(rows)} template(s)", columns, rows))
 
 
 @templates_app.command("remove")
@@ -328,19 +332,20 @@ def run_from_zip(source: Path, options: dict[str, Any], json_output: bool, works
         return
     out = console()
     rows = [(c.folder, c.new_folder, c.recorded, c.rerun, "yes" if c.same else "NO") for c in comparisons]
-    label = plain(f"{comparisons[0].partition} {comparisons[0].metric}" if comparisons else "score")
+    label = f"{comparisons[0].partition} {comparisons[0].metric}" if comparisons else "score"
     out.print(
         table(
-            plain(f"{result.report.dataset}: {len(rows)} pipeline(s) re-run from {source}"),
+            f"{result.report.dataset}: {len(rows)} pipeline(s) re-run from {source}",
             ["pipeline", "re-run as", f"recorded {label}", f"re-run {label}", "same"],
-            plain_rows(rows),
+            rows,
         )
     )
     if not result.same_data:
         out.print(
-            "[yellow]the data differs from the data the zip was fitted on: scores are not comparable[/]"
+            "[yellow]the data differs from the data the zip was fitted on: scores are not comparable[/]",
+            markup=True,
         )
     elif result.all_same:
         out.print("every score is the same as recorded")
     else:
-        out.print("[red]some scores differ from the recorded ones[/]")
+        out.print("[red]some scores differ from the recorded ones[/]", markup=True)

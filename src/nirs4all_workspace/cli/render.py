@@ -11,6 +11,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from ..formatting import format_value
 
@@ -35,9 +36,15 @@ def _escape_control(match: re.Match[str]) -> str:
 
 
 class SafeConsole(Console):
-    """A rich console that makes every string it prints safe (:func:`safe_text`)."""
+    """A rich console that makes every string it prints safe (:func:`safe_text`).
+
+    Strings are printed as they are, not as rich markup (a dataset ``a[b]`` stays
+    ``a[b]``); a caller that styles passes ``markup=True`` and escapes
+    (:func:`rich.markup.escape`) every value it interpolates.
+    """
 
     def print(self, *objects: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("markup", False)
         super().print(*(safe_text(o) if isinstance(o, str) else o for o in objects), **kwargs)
 
 
@@ -76,13 +83,14 @@ format_cell = format_value  # one definition for the CLI and the reports
 
 def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:
     """A table in the CLI's one light style."""
-    title = safe_text(title) if title is not None else None
-    result = Table(title=title, header_style="bold cyan", title_justify="left", expand=False)
+    # Text, not str: rich would read a cell or a title like "a[b]" as markup.
+    shown = Text(safe_text(title)) if title is not None else None
+    result = Table(title=shown, header_style="bold cyan", title_justify="left", expand=False)
     for column in columns:
         numeric = column in {"#", "rmse", "mae", "r2", "rpd", "accuracy", "balanced_accuracy", "f1"}
-        result.add_column(safe_text(column), justify="right" if numeric else "left", overflow="fold")
+        result.add_column(Text(safe_text(column)), justify="right" if numeric else "left", overflow="fold")
     for row in rows:
-        result.add_row(*(safe_text(format_cell(v)) for v in row))
+        result.add_row(*(Text(safe_text(format_cell(v))) for v in row))
     return result
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from ..errors import InputError, WorkspaceError
 from .options import JsonOption, WorkspaceOption
@@ -293,12 +294,14 @@ def _print_report(out, ws, report, top, words=str) -> None:
         drawn = f"{len(outputs.plots)} plots and the report" if outputs.plots else "the report"
         out.print(f"report: {outputs.report} ({drawn} took {outputs.seconds:.1f} s)")
     if outputs is not None and outputs.error:
-        out.print(f"[yellow]warning:[/] plots or report not written: {outputs.error}")
+        out.print(
+            f"[yellow]warning:[/] plots or report not written: {escape(str(outputs.error))}", markup=True
+        )
     summary = getattr(report, "engine_summary", None)
     if summary is not None and summary.files:
         out.print(f"analytics: {summary.files[0].parent}")
     if summary is not None and summary.error:
-        out.print(f"[yellow]warning:[/] analytics not written: {summary.error}")
+        out.print(f"[yellow]warning:[/] analytics not written: {escape(str(summary.error))}", markup=True)
     _print_best(out, ws, report, label)
 
 
@@ -312,9 +315,9 @@ def _print_failures(out, ws, report) -> None:
     errors = report.summary.errors
     if not errors:
         return
-    out.print(f"[red]{len(errors)} of {report.summary.pipelines} pipelines failed[/]:")
+    out.print(f"[red]{len(errors)} of {report.summary.pipelines} pipelines failed[/]:", markup=True)
     for error in errors[:SHOWN_FAILURES]:
-        out.print(f"  {escape(error['folder'])}: {escape(str(error['error']))}")
+        out.print(f"  {escape(error['folder'])}: {escape(str(error['error']))}", markup=True)
     more = f"and {len(errors) - SHOWN_FAILURES} more; " if len(errors) > SHOWN_FAILURES else ""
     out.print(f"  ({more}{ws.layout.run_log(report.dataset)} lists every failed pipeline)", markup=False)
 
@@ -340,12 +343,15 @@ def _print_best(out, ws, report, label) -> None:
     if session_best:
         top = session_best[0]
         score = top.score(report.metric, report.partition)
-        out.print(f"session best: [bold]{top.handle.folder}[/] ({label} = {score:.4g})")
+        out.print(
+            f"session best: [bold]{escape(top.handle.folder)}[/] ({escape(label)} = {score:.4g})", markup=True
+        )
     other = _dataset_best(ws, report)
     if other is not None:
         out.print(
-            f"dataset best: [bold]{other['folder']}[/] ({label} = {other['score']:.4g}, "
-            f"from session {other['session']})"
+            f"dataset best: [bold]{escape(other['folder'])}[/] ({escape(label)} = {other['score']:.4g}, "
+            f"from session {escape(str(other['session']))})",
+            markup=True,
         )
     left_out = newest_versions(ws.predictions, report.dataset).left_out(
         ws.predictions, report.dataset, report.partition

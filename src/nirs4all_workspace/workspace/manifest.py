@@ -14,6 +14,7 @@ import json
 import os
 import platform
 import re
+import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -190,7 +191,11 @@ class ManifestManager:
             created_at=utc_now(),
             paths=paths,
         )
-        self.write_manifest(handle, runtime_versions(versions))
+        try:
+            self.write_manifest(handle, runtime_versions(versions))
+        except KeyboardInterrupt:  # Ctrl-C: no folder left for 'verify --repair'; the number stays used
+            shutil.rmtree(paths.dir, ignore_errors=True)
+            raise
         return handle
 
     def write_manifest(self, handle: PipelineHandle, versions: dict[str, str]) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -138,6 +139,40 @@ class SimulationSaver:
         handle = self.manifests.allocate(
             dataset, config_hash(spec.config), spec.name, session, engine, versions
         )
+        try:
+            return self._write(
+                handle,
+                dataset,
+                spec,
+                result,
+                artifacts,
+                session,
+                engine,
+                n_samples,
+                n_features,
+                target,
+                data_digest,
+            )
+        except KeyboardInterrupt:
+            # Ctrl-C: the user stopped the run, the folder need not wait for 'verify --repair'.
+            # Its number stays used (the high-water mark has it); shared binaries stay for gc.
+            shutil.rmtree(handle.paths.dir, ignore_errors=True)
+            raise
+
+    def _write(
+        self,
+        handle: PipelineHandle,
+        dataset: str,
+        spec: PipelineSpec,
+        result: PipelineResult,
+        artifacts: Sequence[SerializedArtifact],
+        session: str,
+        engine: str,
+        n_samples: int | None,
+        n_features: int | None,
+        target: str | None,
+        data_digest: str | None,
+    ) -> SavedPipeline:
         refs: list[ArtifactRef] = [self.artifacts.put(dataset, a) for a in artifacts]
         paths = handle.paths
         metrics = metrics_document(result)

@@ -48,7 +48,7 @@ def summary(ws: Workspace, dataset: str) -> EngineOutput:
     stats = queries.summary(ws, dataset)
     data, compression = stats.get("data", {}), stats.get("compression", {})
     blocks: list[Any] = [
-        f"[bold]{dataset}[/]: {data.get('bars')} bars ({data.get('timeframe')}, {data.get('first')} to "
+        f"{dataset}: {data.get('bars')} bars ({data.get('timeframe')}, {data.get('first')} to "
         f"{data.get('last')}); {stats['variants']} variants x {stats['classifiers']} classifiers, "
         f"{stats['regime_rows']} regime rows"
     ]
