@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -216,7 +215,8 @@ def test_a_slice_of_bars_never_shares_the_folder_of_the_whole_file(cli, tmp_path
 
 @pytest.mark.slow
 def test_real_spy_bars_slice_and_whole_file_keep_apart(cli, tmp_path):
-    SPY_PATH = Path("/work/shared/data/SPY_1m.parquet")  # real bars, read in place, never copied
+    from tests.engines.paths import SPY_PATH  # real bars, read in place, never copied
+
     if not SPY_PATH.is_file():
         pytest.skip(f"real SPY bars not found at {SPY_PATH.resolve()}")
     grid = tmp_path / "grid.yaml"

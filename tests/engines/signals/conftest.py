@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from nirs4all_workspace.engines.signals import Bars, from_arrays, load_bars, make_demo_bars
 
 # Real one-minute SPY bars, read in place (never copied into the repository).
-SPY_PATH = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "SPY_1m.parquet"
+from tests.engines.paths import SPY_PATH
 
 
 @pytest.fixture(scope="session")
