@@ -144,5 +144,5 @@ def test_real_spy_bars_run_end_to_end(tmp_path, spy_bars):
     ws = Workspace.open(tmp_path / "ws")
     report = run_experiment(ws, SignalsEngine(), spy_bars, GRID, plots="none")
     assert report.summary.completed == 3
-    assert report.dataset == "SPY_1m"
-    assert (ws.layout.dataset_dir("SPY_1m") / "_analytics" / "summary_stats.json").is_file()
+    assert report.dataset == "SPY_1m_0_3000"  # a slice of bars is a dataset of its own (docs/workspace.md)
+    assert (ws.layout.dataset_dir("SPY_1m_0_3000") / "_analytics" / "summary_stats.json").is_file()
