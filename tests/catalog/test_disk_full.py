@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 
 import pytest
 
@@ -13,20 +11,18 @@ from nirs4all_workspace.cli import main
 from nirs4all_workspace.experiment import run_experiment
 from tests.fakes import FakeDataset, FakeEngine
 from tests.snapshots import lost, snapshot
+from tests.tmpfs import small_tmpfs
 
 
 @pytest.fixture
 def full_disk(tmp_path):
     """A workspace on a small tmpfs with a run in it; call ``fill()`` to take every free byte."""
-    mount = tmp_path / "small"
-    mount.mkdir()
-    if shutil.which("mount") is None or os.geteuid() != 0:
-        pytest.skip("mounting a small tmpfs needs root")
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], capture_output=True, check=False
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+    with small_tmpfs(tmp_path / "small", "4m") as mount:
+        yield from _filled(mount)
+
+
+def _filled(mount):
+    """Yield the ``fill`` function of a workspace with a run in it, on the mounted ``mount``."""
     root = mount / "ws"
     ws = Workspace.open(root)
     config = {"scales": [0.5, 0.8, 1.0, 1.2], "offsets": [0.0, 0.5]}
@@ -43,10 +39,7 @@ def full_disk(tmp_path):
 
     fill.root = root
     fill.free = lambda: filler.unlink(missing_ok=True)
-    try:
-        yield fill
-    finally:
-        subprocess.run(["umount", str(mount)], check=False)
+    yield fill
 
 
 @pytest.mark.parametrize(

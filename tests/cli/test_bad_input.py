@@ -2,13 +2,12 @@
 
 import errno
 import os
-import shutil
-import subprocess
 
 import pytest
 
 from nirs4all_workspace.workspace import atomic
 from tests.snapshots import lost, snapshot
+from tests.tmpfs import small_tmpfs
 
 GRID_YAML = "scales: [0.5, 1.0, 2.0]\nfail_on: [2.0]\n"
 
@@ -115,16 +114,7 @@ def test_a_full_disk_loses_nothing(ran, cli, monkeypatch):
 
 
 def test_a_real_full_disk_loses_nothing(cli, fake_registered, tmp_path):
-    mount = tmp_path / "small"
-    mount.mkdir()
-    if shutil.which("mount") is None or os.geteuid() != 0:
-        pytest.skip("mounting a small tmpfs needs root")
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)], capture_output=True, check=False
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
-    try:
+    with small_tmpfs(tmp_path / "small", "2m") as mount:
         root = mount / "ws"
         status, _, err = cli(
             "run",
@@ -152,5 +142,3 @@ def test_a_real_full_disk_loses_nothing(cli, fake_registered, tmp_path):
         assert lost(before, snapshot(root)) == []
         filler.unlink()
         assert cli("workspace", "verify", "--workspace", str(root), workspace=False)[0] == 0
-    finally:
-        subprocess.run(["umount", str(mount)], check=False)

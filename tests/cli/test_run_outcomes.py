@@ -3,15 +3,12 @@ a full disk during a run is one line (issue 12, items 11 and 12)."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from nirs4all_workspace.engines.sklearn import SklearnEngine
+from tests.tmpfs import small_tmpfs
 
 
 def spectra_csv(path: Path, rows: int, features: int, target: np.ndarray | None = None) -> Path:
@@ -86,16 +83,7 @@ def test_a_target_that_overflows_every_metric_exits_non_zero(cli, tmp_path):
 
 
 def test_a_full_disk_during_a_run_is_one_line(cli, tmp_path):
-    mount = tmp_path / "small"
-    mount.mkdir()
-    if shutil.which("mount") is None or os.geteuid() != 0:
-        pytest.skip("mounting a small tmpfs needs root")
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount)], capture_output=True, check=False
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
-    try:
+    with small_tmpfs(tmp_path / "small", "3m") as mount:
         root = mount / "ws"
         filler = mount / "filler"
         filler.write_bytes(b"\0" * 2**20)  # freed afterwards, to show the workspace can be repaired
@@ -113,8 +101,6 @@ def test_a_full_disk_during_a_run_is_one_line(cli, tmp_path):
         assert code == 0, out + err
         shown = cli("runs", "show", "wheat", "--json", "--workspace", str(root), workspace=False)
         assert shown[0] == 0 and '"completed"' in shown[1]
-    finally:
-        subprocess.run(["umount", str(mount)], check=False)
 
 
 def test_a_test_metric_on_data_without_a_test_part_is_refused_before_anything_runs(cli, tmp_path):
