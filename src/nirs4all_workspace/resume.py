@@ -75,33 +75,23 @@ def split_completed(
 def restore_reused(
     workspace: Workspace,
     dataset: str,
-    folders: list[str],
     metric: str,
     direction: str,
     partition: str = "val",
 ) -> int:
-    """Catalog rows and best file for reused pipelines a killed run may have left without them.
+    """Catalog rows and best file for pipelines a killed run may have left without them.
 
-    Returns how many pipelines had their catalog rows restored.
+    The rows come from the one restore every write starts with
+    (:func:`maintenance.unlisted.restore_unlisted`); then the best file and the
+    exports follow the reused pipelines. Returns how many pipelines had their rows restored.
     """
-    import polars as pl
-
     from .library.exports import refresh_exports
-    from .maintenance.rebuild import reindex
+    from .maintenance.unlisted import restore_unlisted
 
-    ids = {workspace.manifests.read_pipeline(dataset, f)["id"]: f for f in folders}
-    present = workspace.predictions.collect(
-        workspace.predictions.scan()
-        .filter(pl.col("pipeline_id").is_in(list(ids)))
-        .select("pipeline_id")
-        .unique()
-    )["pipeline_id"].to_list()
-    missing = [(dataset, ids[i]) for i in ids if i not in set(present)]
-    if missing:
-        reindex(workspace, missing)
+    restored = restore_unlisted(workspace, dataset)
     workspace.best.recompute(dataset, metric, direction, partition)
     refresh_exports(workspace, dataset)
-    return len(missing)
+    return restored
 
 
 def saved_pipeline(workspace: Workspace, record: dict[str, Any]) -> SavedPipeline:
@@ -149,8 +139,7 @@ def run_resumed(
         metric, direction, partition = resolve_metric(
             engine, getattr(dataset, "task", "regression"), options.get("metric")
         )
-        folders = [r["folder"] for r in reused.values()]
-        restored = restore_reused(workspace, name, folders, metric, direction, partition)
+        restored = restore_reused(workspace, name, metric, direction, partition)
     report = run_experiment(workspace, engine, dataset, config, specs=remaining, **options)
     report.restored += restored  # said in one line, as a run says the rows it restores itself
     fresh = {config_hash(s.config): saved for s, saved in zip(remaining, report.saved, strict=False)}

@@ -140,7 +140,7 @@ def run_grid(ctx: PhaseContext, phase: PhaseSpec, inputs: dict[str, dict[str, An
     dataset = ctx.dataset.name
     done, reused = run_missing(ctx, phase, ctx.dataset, specs, config)
     if reused:
-        _repair_reused(ctx, [done[h]["folder"] for h in (config_hash(s.config) for s in specs) if h in done])
+        repair_reused(ctx)
     results = []
     for spec in specs:
         digest = config_hash(spec.config)
@@ -166,9 +166,9 @@ def _metrics(workspace: Workspace, dataset: str, folder: str) -> dict[str, Any]:
     return {k: v for k, v in document.items() if k in ("train", "val", "test")}
 
 
-def _repair_reused(ctx: PhaseContext, folders: list[str]) -> None:
+def repair_reused(ctx: PhaseContext) -> None:
     """A run killed mid-way may have saved pipelines without their catalog rows or best file."""
-    restored = restore_reused(ctx.workspace, ctx.dataset.name, folders, ctx.metric, ctx.direction)
+    restored = restore_reused(ctx.workspace, ctx.dataset.name, ctx.metric, ctx.direction)
     if restored:
         ctx.log(f"catalog rows restored for {restored} pipeline(s) saved by an interrupted run")
 

@@ -27,8 +27,8 @@ from ...errors import ConfigError, InputError
 from ...workflows.phases import (
     PhaseContext,
     _grid_weights,
-    _repair_reused,
     completed_by_hash,
+    repair_reused,
     run_grid,
     run_missing,
 )
@@ -300,7 +300,7 @@ def run_signals_validation(
     if missing:
         raise InputError(f"phase '{phase.name}': {', '.join(missing)} failed on the test bars")
     if reused:
-        _repair_reused(dataclasses.replace(ctx, dataset=test), [done[d]["folder"] for d in configs])
+        repair_reused(dataclasses.replace(ctx, dataset=test))
     members = upstream["members"]
     weights = np.asarray([m["weight"] for m in members], dtype=np.float64)
     context, fee, components = _switching(ctx, test, members, upstream["classifier"], test.name)
