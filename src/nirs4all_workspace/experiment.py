@@ -17,6 +17,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 from .catalog.records import fill_catalog_rows
+from .catalog.versions import split_metric
 from .engines.base import PipelineResult, PipelineSpec, execute_group, group_specs
 from .engines.declaration import dataset_task, declaration_of_engine
 from .errors import InputError
@@ -69,11 +70,7 @@ def resolve_metric(engine: Any, task: str, metric: str | None) -> tuple[str, str
     if not metric:
         name, direction = engine.default_metric(task)
         return name, direction, "val"
-    partition = "val"
-    for prefix in ("train_", "val_", "test_"):
-        if metric.startswith(prefix):
-            partition, metric = prefix[:-1], metric[len(prefix) :]
-            break
+    metric, partition = split_metric(metric)  # the one reading of "test_rmse", "val_r2"... (catalog too)
     directions = dict(declaration_of_engine(engine).metrics)
     if metric not in directions:
         raise InputError(f"unknown metric {metric!r}; choose one of: {', '.join(sorted(directions))}")
