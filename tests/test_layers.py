@@ -35,6 +35,7 @@ FLOORS: list[tuple[str, ...]] = [
     (
         "engines",
         "experiment",
+        "parallel",
         "post_run",
         "resume",
         "planning",

@@ -1,16 +1,17 @@
 """Running a grid search: expand, execute (in parallel), save, catalog, keep the best.
 
-This is the library behind ``nirs4all run``. The engine executes; pipelines run
-in worker processes with ``n_jobs > 1`` (joblib, loky) and serialize their
-fitted objects there; the calling process alone writes, in the order of the
-expansion, so numbering follows the grid and ``-j 2`` stores the same results
-as ``-j 1``. Catalog rows are appended in batches (one fragment per batch).
+This is the library behind ``nirs4all run``. The engine executes; with
+``n_jobs > 1`` pipelines run in worker processes when the grid is worth them
+(:mod:`.parallel`) and serialize their fitted objects there; the calling process
+alone writes, in the order of the expansion, so numbering follows the grid and
+``-j 2`` stores the same results as ``-j 1``. Catalog rows are appended in
+batches (one fragment per batch).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -18,12 +19,18 @@ from typing import TYPE_CHECKING, Any
 
 from .catalog.records import fill_catalog_rows
 from .catalog.versions import split_metric
-from .engines.base import PipelineResult, PipelineSpec, execute_group, group_specs
+from .engines.base import PipelineSpec
 from .engines.declaration import dataset_task, declaration_of_engine
 from .errors import InputError
 from .facade import Workspace
+from .parallel import (  # noqa: F401  (execute_*: the worker side, importable from here as before)
+    effective_jobs,
+    execute_and_serialize,
+    execute_group_and_serialize,
+    run_groups,
+    usable_cores,
+)
 from .post_run import PostRunStep, RunEnd, check_post_run_options, run_post_steps
-from .workspace.artifacts import SerializedArtifact, serialize
 from .workspace.best import BestResult
 from .workspace.case_names import refuse_case_twin
 from .workspace.dataset_info import identity_of, record_dataset
@@ -59,6 +66,7 @@ class ExperimentReport:
     engine_summary: SummaryOutcome | None = None  # files of the engine's summarize() (e.g. _analytics/)
     restored: int = 0  # finished pipelines of an interrupted run whose catalog rows were restored first
     reused: int = 0  # pipelines of the grid completed before and not run again (run --resume)
+    execution: str = ""  # where the pipelines ran: this process or workers, and why (also in run.log)
 
 
 def default_session_name() -> str:
@@ -94,71 +102,6 @@ def _engine_versions(engine: Any) -> dict[str, str]:
     return versions
 
 
-def execute_and_serialize(
-    engine: Any, spec: PipelineSpec, dataset: Any
-) -> tuple[PipelineResult, list[SerializedArtifact]]:
-    """Run one pipeline; a raising pipeline becomes a failed result (runs in workers)."""
-    start = time.perf_counter()
-    try:
-        result = engine.execute(spec, dataset)
-    except Exception as exc:  # any failure of a pipeline is recorded, the run goes on
-        task = getattr(dataset, "task", "unknown")
-        return PipelineResult.failure(exc, task=task, duration_s=time.perf_counter() - start), []
-    artifacts = [serialize(f.step, f.operator, f.obj) for f in result.fitted]
-    result.fitted = []  # only bytes travel back from a worker
-    return result, artifacts
-
-
-def execute_group_and_serialize(
-    engine: Any, specs: list[PipelineSpec], dataset: Any
-) -> list[tuple[PipelineResult, list[SerializedArtifact]]]:
-    """Run a group of pipelines the engine executes together (runs in workers).
-
-    If the group raises, its pipelines run one at a time, so each failure is
-    recorded against its own pipeline and the others still complete.
-    """
-    if len(specs) > 1:
-        try:
-            results = execute_group(engine, specs, dataset)
-        except Exception:  # fall back to one at a time (below)
-            results = []
-        if len(results) == len(specs):
-            # Variants of a group share fitted objects (their preprocessing): serialize each once.
-            done: dict[tuple[int, str, int], SerializedArtifact] = {}
-            out = []
-            for result in results:
-                artifacts = []
-                for f in result.fitted:
-                    key = (f.step, f.operator, id(f.obj))
-                    if key not in done:
-                        done[key] = serialize(f.step, f.operator, f.obj)
-                    artifacts.append(done[key])
-                result.fitted = []
-                out.append((result, artifacts))
-            return out
-    return [execute_and_serialize(engine, spec, dataset) for spec in specs]
-
-
-def _results(
-    engine: Any, specs: list[PipelineSpec], dataset: Any, n_jobs: int, backend: str = "loky"
-) -> Iterator[tuple[PipelineSpec, tuple[PipelineResult, list[SerializedArtifact]]]]:
-    # Groups (e.g. the PLS sizes of one preprocessing) are the same whatever -j: -j never changes a score.
-    groups = group_specs(engine, specs)
-    if backend == "loky" and (n_jobs == 1 or len(groups) == 1):
-        for group in groups:
-            yield from zip(group, execute_group_and_serialize(engine, group, dataset), strict=True)
-        return
-    from joblib import Parallel, delayed
-
-    # Other backends (dask, ray) come from the caller's joblib.parallel_config, inside their
-    # client (workflows/backends.py): here they are only named.
-    options = {"backend": "loky"} if backend == "loky" else {}
-    parallel = Parallel(n_jobs=n_jobs, return_as="generator", **options)
-    outputs = parallel(delayed(execute_group_and_serialize)(engine, group, dataset) for group in groups)
-    for group, results in zip(groups, outputs, strict=True):
-        yield from zip(group, results, strict=True)
-
-
 class _CatalogBatch:
     """Collects catalog rows and appends them as one fragment per batch."""
 
@@ -188,21 +131,6 @@ def check_run_options(session: str | None, n_jobs: int) -> str:
     if n_jobs == 0 or n_jobs < -1:
         raise InputError(f"-j must be a positive number of processes (or -1 for all cores), not {n_jobs}")
     return validate_name(session or default_session_name(), "session")
-
-
-def usable_cores() -> int:
-    """The cores this process may run on (its CPU affinity where the system has one)."""
-    import os
-
-    if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return max(1, os.cpu_count() or 1)
-
-
-def effective_jobs(n_jobs: int, n_pipelines: int) -> int:
-    """Worker processes that can help: ``n_jobs`` (-1: every core), at most one per core and pipeline."""
-    wanted = usable_cores() if n_jobs == -1 else n_jobs
-    return max(1, min(wanted, usable_cores(), n_pipelines))
 
 
 def run_experiment(
@@ -275,7 +203,7 @@ def run_experiment(
     try:
         # A run killed between two catalog batches left finished pipelines without rows.
         report.restored = restore_unlisted(workspace, dataset_name)
-        results = _results(engine, specs, dataset, n_jobs, backend)
+        results = run_groups(engine, specs, dataset, n_jobs, backend, _teller(workspace, report))
         for done, (spec, (result, artifacts)) in enumerate(results, 1):
             saved = workspace.saver.save(
                 dataset_name,
@@ -319,6 +247,16 @@ def run_experiment(
     # The engine's summary, plots and session report, exports: registered steps (post_run.py).
     run_post_steps(RunEnd(workspace, engine, dataset, report, {"plots": plots}), post_run)
     return report
+
+
+def _teller(workspace: Workspace, report: ExperimentReport) -> Callable[[str], None]:
+    """Where the pipelines ran (this process or workers, and why): the report and run.log say it."""
+
+    def say(line: str) -> None:
+        report.execution = line
+        workspace.sessions.log(report.dataset, f"session {report.session}: {line}")
+
+    return say
 
 
 def _count(summary: SessionSummary, saved: SavedPipeline) -> None:

@@ -20,8 +20,8 @@ from typing import Any
 from ..engines.declaration import dataset_task
 from ..errors import InputError, WorkspaceError
 from ..facade import Workspace
+from ..parallel import check_backend, cluster_jobs, execution_backend
 from ..workspace.locking import FileLock
-from .backends import check_backend, execution_backend
 from .inputs import data_digest, downstream, phase_inputs
 from .phases import PhaseContext, phase_function
 from .spec import WorkflowSpec, load_workflow
@@ -74,8 +74,7 @@ def run_workflow(
             f"phases: {', '.join(p.name for p in spec.phases)}"
         )
     check_backend(backend, scheduler)
-    if backend != "loky" and n_jobs == 1:
-        n_jobs = -1  # a cluster: every worker it has
+    n_jobs = cluster_jobs(backend, n_jobs)  # a cluster: every worker it has
     engine = get_engine(spec.engine)
     dataset = _dataset(spec, engine)
     metric, direction, _ = resolve_metric(engine, dataset_task(engine, dataset), spec.metric)

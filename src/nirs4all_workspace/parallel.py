@@ -1,0 +1,276 @@
+"""Where the pipelines of a grid execute, and whether worker processes are worth starting.
+
+One module for ``nirs4all run`` and the workflow grid phases (docs/cluster.md):
+
+- **backends**: ``loky`` (local processes), ``dask`` (a Dask cluster) or ``ray``;
+  :func:`execution_backend` sets up the cluster's client for one command.
+- **the decision** (loky): ``-j N`` starts worker processes only when the grid's
+  expected cost pays for them. The first groups run in this process and are
+  timed; the pool starts when the estimated fit time left, shared by ``N``
+  workers, saves more than twice a worker's start-up (a Python process importing
+  numpy and scikit-learn). A small grid never starts workers, so ``-j 2`` is never
+  slower than ``-j 1`` on it. joblib keeps loky's pool warm (reusable executor)
+  across the datasets and workflow phases of one command: a warm pool costs no
+  start-up. ``NIRS4ALL_WORKERS=always|never`` overrides the decision.
+- **the worker side**: :func:`execute_group_and_serialize` is what a worker
+  runs; this module imports only what it needs (no catalog, no polars), so a
+  worker starts as fast as the engine's own imports allow.
+
+Only execution moves: workers return results and serialized fitted objects; the
+calling process writes every file, in grid order, whatever the backend. Groups
+(the engine's ``group_key``: e.g. PLS sizes sharing one fit) are scheduled whole,
+and are the same whatever ``-j``: ``-j`` never changes a score.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from .engines.base import PipelineResult, PipelineSpec, execute_group, group_specs
+from .errors import InputError
+from .workspace.artifacts import SerializedArtifact, serialize
+
+BACKENDS = ("loky", "dask", "ray")
+WORKERS_ENV = "NIRS4ALL_WORKERS"  # auto (default), always or never
+WORKER_MODES = ("auto", "always", "never")
+# A worker's start-up: a Python process importing numpy, scipy and scikit-learn, about
+# 1 s on a quiet machine, 2-3 s on a loaded one. The pool starts only when the time it
+# saves exceeds START_MARGIN times this: a wrong guess costs little either way.
+WORKER_START_S = 1.5
+START_MARGIN = 2.0
+WARM_S = 240.0  # loky's idle workers exit after 300 s: a pool used this recently is still warm
+
+Outcome = tuple[PipelineResult, list[SerializedArtifact]]
+_POOL: dict[str, float] = {}  # "last_use": monotonic time the loky pool last finished work
+
+
+def execute_and_serialize(engine: Any, spec: PipelineSpec, dataset: Any) -> Outcome:
+    """Run one pipeline; a raising pipeline becomes a failed result (runs in workers)."""
+    start = time.perf_counter()
+    try:
+        result = engine.execute(spec, dataset)
+    except Exception as exc:  # any failure of a pipeline is recorded, the run goes on
+        task = getattr(dataset, "task", "unknown")
+        return PipelineResult.failure(exc, task=task, duration_s=time.perf_counter() - start), []
+    artifacts = [serialize(f.step, f.operator, f.obj) for f in result.fitted]
+    result.fitted = []  # only bytes travel back from a worker
+    return result, artifacts
+
+
+def execute_group_and_serialize(engine: Any, specs: list[PipelineSpec], dataset: Any) -> list[Outcome]:
+    """Run a group of pipelines the engine executes together (runs in workers).
+
+    If the group raises, its pipelines run one at a time, so each failure is
+    recorded against its own pipeline and the others still complete.
+    """
+    if len(specs) > 1:
+        try:
+            results = execute_group(engine, specs, dataset)
+        except Exception:  # fall back to one at a time (below)
+            results = []
+        if len(results) == len(specs):
+            # Variants of a group share fitted objects (their preprocessing): serialize each once.
+            done: dict[tuple[int, str, int], SerializedArtifact] = {}
+            out = []
+            for result in results:
+                artifacts = []
+                for f in result.fitted:
+                    key = (f.step, f.operator, id(f.obj))
+                    if key not in done:
+                        done[key] = serialize(f.step, f.operator, f.obj)
+                    artifacts.append(done[key])
+                result.fitted = []
+                out.append((result, artifacts))
+            return out
+    return [execute_and_serialize(engine, spec, dataset) for spec in specs]
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+def effective_jobs(n_jobs: int, n_pipelines: int) -> int:
+    """Worker processes that can help: ``n_jobs`` (-1: every core), at most one per core and pipeline."""
+    wanted = usable_cores() if n_jobs == -1 else n_jobs
+    return max(1, min(wanted, usable_cores(), n_pipelines))
+
+
+def workers_mode() -> str:
+    """``NIRS4ALL_WORKERS``: auto (start workers when they pay), always or never; InputError otherwise."""
+    mode = os.environ.get(WORKERS_ENV, "auto").strip().lower() or "auto"
+    if mode not in WORKER_MODES:
+        raise InputError(f"{WORKERS_ENV} must be one of {', '.join(WORKER_MODES)}, not {mode!r}")
+    return mode
+
+
+def pool_is_warm() -> bool:
+    """Whether this process ran loky workers recently enough that they still run (no start-up)."""
+    last = _POOL.get("last_use")
+    return last is not None and time.monotonic() - last < WARM_S
+
+
+def worth_starting(seconds_left: float, workers: int, warm: bool) -> bool:
+    """Whether ``workers`` processes save more than their start-up on ``seconds_left`` of fits."""
+    start = 0.0 if warm else WORKER_START_S
+    saved = seconds_left * (1 - 1 / workers)
+    return saved > START_MARGIN * start + 0.5  # +0.5 s: task shipping, result pickling
+
+
+def seconds_left(timed: list[tuple[int, float]], groups_left: list[list[Any]]) -> float:
+    """The fit time of ``groups_left``, from the ``(pipelines, seconds)`` of the groups timed so far.
+
+    The lower of two estimates (per pipeline and per group), so that a group of
+    many cheap variants (a PLS sweep) or a slow first fit (lazy imports) does not
+    start workers for nothing; once three groups are timed, the first is left out.
+    """
+    sample = timed[1:] if len(timed) >= 3 else timed
+    seconds = sum(s for _, s in sample)
+    per_pipeline = seconds / max(1, sum(n for n, _ in sample))
+    per_group = seconds / len(sample)
+    pipelines = sum(len(g) for g in groups_left)
+    return min(per_pipeline * pipelines, per_group * len(groups_left))
+
+
+def run_groups(
+    engine: Any,
+    specs: list[PipelineSpec],
+    dataset: Any,
+    n_jobs: int,
+    backend: str = "loky",
+    say: Callable[[str], None] | None = None,
+) -> Iterator[tuple[PipelineSpec, Outcome]]:
+    """Execute ``specs`` group by group; yields ``(spec, (result, artifacts))`` in grid order.
+
+    ``n_jobs`` is the number of processes (already :func:`effective_jobs` for
+    loky). ``say`` receives one line saying where the pipelines ran (for run.log).
+    """
+    groups = group_specs(engine, specs)
+    tell = say or (lambda _line: None)
+    if backend != "loky":  # a cluster the user chose: every group goes to it
+        tell(f"{len(groups)} groups of pipelines sent to the {backend} workers")
+        yield from _in_pool(engine, groups, dataset, n_jobs, backend)
+        return
+    mode = workers_mode()
+    if n_jobs == 1 or len(groups) == 1 or mode == "never":
+        why = "-j 1" if n_jobs == 1 else "one group" if len(groups) == 1 else f"{WORKERS_ENV}=never"
+        tell(f"ran in this process ({why})")
+        yield from _in_process(engine, groups, dataset)
+        return
+    if mode == "always":
+        tell(f"started {n_jobs} worker processes ({WORKERS_ENV}=always)")
+        yield from _in_pool(engine, groups, dataset, n_jobs, backend)
+        return
+    timed: list[tuple[int, float]] = []
+    for index, group in enumerate(groups):
+        start = time.perf_counter()
+        outcomes = execute_group_and_serialize(engine, group, dataset)
+        timed.append((len(group), time.perf_counter() - start))
+        yield from zip(group, outcomes, strict=True)
+        rest = groups[index + 1 :]
+        if not rest:
+            break
+        left = seconds_left(timed, rest)
+        warm = pool_is_warm()
+        if worth_starting(left, n_jobs, warm):
+            tell(
+                f"-j {n_jobs}: {'reused the warm' if warm else 'started'} {n_jobs} worker processes after "
+                f"{index + 1} of {len(groups)} groups (about {left:.1f} s of fits left)"
+            )
+            yield from _in_pool(engine, rest, dataset, n_jobs, backend)
+            return
+    total = sum(s for _, s in timed)
+    tell(
+        f"-j {n_jobs}: ran in this process: {total:.1f} s of fits, too little to pay for "
+        f"starting workers (about {WORKER_START_S:g} s each; {WORKERS_ENV}=always forces them)"
+    )
+
+
+def _in_process(engine: Any, groups: list[list[PipelineSpec]], dataset: Any) -> Iterator[Any]:
+    for group in groups:
+        yield from zip(group, execute_group_and_serialize(engine, group, dataset), strict=True)
+
+
+def _in_pool(
+    engine: Any, groups: list[list[PipelineSpec]], dataset: Any, n_jobs: int, backend: str
+) -> Iterator[Any]:
+    from joblib import Parallel, delayed
+
+    # Other backends (dask, ray) come from the caller's joblib.parallel_config, inside their
+    # client (execution_backend): here they are only named. loky's executor is reused by
+    # joblib from one Parallel to the next: the pool stays warm for the whole command.
+    options = {"backend": "loky"} if backend == "loky" else {}
+    parallel = Parallel(n_jobs=n_jobs, return_as="generator", **options)
+    outputs = parallel(delayed(execute_group_and_serialize)(engine, group, dataset) for group in groups)
+    try:
+        for group, results in zip(groups, outputs, strict=True):
+            yield from zip(group, results, strict=True)
+    finally:
+        if backend == "loky":
+            _POOL["last_use"] = time.monotonic()
+
+
+def check_backend(backend: str, scheduler: str | None) -> None:
+    """InputError for an unknown backend or a scheduler address without dask."""
+    if backend not in BACKENDS:
+        raise InputError(f"--backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
+    if scheduler and backend != "dask":
+        raise InputError("--scheduler is the address of a dask scheduler: use it with --backend dask")
+
+
+def cluster_jobs(backend: str, n_jobs: int) -> int:
+    """``-j`` on a cluster: the default (1) means every worker the cluster has (-1)."""
+    return -1 if backend != "loky" and n_jobs == 1 else n_jobs
+
+
+@contextlib.contextmanager
+def execution_backend(backend: str, scheduler: str | None = None) -> Iterator[str]:
+    """Set up the backend's client for the duration; yields the joblib backend name.
+
+    ``dask``: a ``distributed.Client`` connected to ``scheduler`` (e.g.
+    ``tcp://10.0.0.5:8786``), or to a local cluster started here when no address
+    is given. ``ray``: ray's joblib backend. InputError if the package is missing
+    or the scheduler cannot be reached (before anything is written).
+    """
+    check_backend(backend, scheduler)
+    if backend == "loky":
+        yield backend
+        return
+    from joblib import parallel_config
+
+    if backend == "ray":
+        try:
+            from ray.util.joblib import register_ray
+        except ImportError:
+            raise InputError("--backend ray needs ray: pip install 'nirs4all-workspace[ray]'") from None
+        register_ray()
+        with parallel_config(backend="ray"):
+            yield backend
+        return
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise InputError(
+            "--backend dask needs dask.distributed: pip install 'nirs4all-workspace[cluster]'"
+        ) from None
+    with contextlib.ExitStack() as stack:
+        if scheduler:
+            try:
+                client = stack.enter_context(Client(scheduler, timeout="10s"))
+            except (OSError, ValueError, TypeError) as exc:
+                reason = " ".join(str(exc).split())[:200]
+                raise InputError(
+                    f"cannot reach the dask scheduler at {scheduler!r} ({reason}); "
+                    "check the address (tcp://HOST:8786) and that the scheduler runs"
+                ) from None
+        else:
+            cluster = stack.enter_context(LocalCluster(processes=True, dashboard_address=None))
+            client = stack.enter_context(Client(cluster))
+        with parallel_config(backend="dask", client=client):
+            yield backend

@@ -1,0 +1,127 @@
+"""``-j N`` starts worker processes only when the grid pays for them, and never changes a score."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from nirs4all_workspace import Workspace, parallel
+from nirs4all_workspace.errors import InputError
+from nirs4all_workspace.experiment import run_experiment
+from tests.fakes import FakeDataset, FakeEngine
+
+GRID = {"scales": [0.5, 0.8, 1.0, 1.3, 2.0], "offsets": [0.0, 0.5], "fail_on": [2.0]}
+
+
+class PidEngine(FakeEngine):
+    """The fake engine, leaving ``<index>-<pid>`` in ``folder`` for each pipeline it executes."""
+
+    def __init__(self, folder: Path, pause: float = 0.0) -> None:
+        self.folder = str(folder)
+        self.pause = pause
+
+    def execute(self, spec, dataset):
+        Path(self.folder, f"{spec.index}-{os.getpid()}").touch()
+        time.sleep(self.pause)
+        return super().execute(spec, dataset)
+
+
+def _pids(folder: Path) -> dict[int, int]:
+    """Pipeline index -> the process that executed it."""
+    return {int(p.name.split("-")[0]): int(p.name.split("-")[1]) for p in folder.iterdir()}
+
+
+def _scores(ws: Workspace) -> list[tuple]:
+    frame = ws.predictions.frame().sort("prediction_id")
+    columns = ("pipeline_folder", "partition", "fold", "rmse", "r2", "status")
+    columns = [c for c in columns if c in frame.columns]
+    return sorted(frame.select(columns).fill_null(-1).rows())
+
+
+def _run(tmp_path: Path, tag: str, jobs: int, pause: float = 0.0):
+    marks = tmp_path / f"marks-{tag}"
+    marks.mkdir()
+    ws = Workspace.open(tmp_path / tag)
+    report = run_experiment(
+        ws, PidEngine(marks, pause), FakeDataset(), GRID, session="s", n_jobs=jobs, plots="none"
+    )
+    return ws, report, _pids(marks)
+
+
+def test_a_tiny_grid_runs_in_this_process_and_run_log_says_so(tmp_path, monkeypatch):
+    monkeypatch.delenv(parallel.WORKERS_ENV, raising=False)
+    ws, report, pids = _run(tmp_path, "j2", jobs=2)
+    assert set(pids.values()) == {os.getpid()}  # no worker was started for 10 pipelines of 1 ms
+    log = ws.layout.run_log("fake").read_text()
+    assert "session s: -j 2: ran in this process" in log and "too little to pay" in log
+    assert "ran in this process" in report.execution
+    one, _, _ = _run(tmp_path, "j1", jobs=1)
+    assert _scores(ws) == _scores(one)
+
+
+def test_forced_workers_run_the_pipelines_elsewhere_with_identical_scores(tmp_path, monkeypatch):
+    monkeypatch.setenv(parallel.WORKERS_ENV, "always")
+    ws, report, pids = _run(tmp_path, "j2", jobs=2)
+    assert os.getpid() not in set(pids.values())
+    assert "started 2 worker processes (NIRS4ALL_WORKERS=always)" in ws.layout.run_log("fake").read_text()
+    monkeypatch.setenv(parallel.WORKERS_ENV, "never")
+    one, report_one, pids_one = _run(tmp_path, "never", jobs=2)
+    assert set(pids_one.values()) == {os.getpid()}
+    assert _scores(ws) == _scores(one)
+    assert [s.handle.folder for s in report.saved] == [s.handle.folder for s in report_one.saved]
+
+
+def test_a_costly_grid_starts_workers_after_timing_its_first_pipeline(tmp_path, monkeypatch):
+    """0.3 s a pipeline, 10 pipelines: ~2.7 s left after the first, worth two workers starting in 0.1 s."""
+    monkeypatch.delenv(parallel.WORKERS_ENV, raising=False)
+    monkeypatch.setattr(parallel, "WORKER_START_S", 0.1)
+    monkeypatch.setitem(parallel._POOL, "last_use", -1e9)  # a cold pool: its start-up counts
+    ws, report, pids = _run(tmp_path, "j2", jobs=2, pause=0.3)
+    assert pids[0] == os.getpid()  # timed here
+    assert {pids[i] for i in range(1, 10)} - {os.getpid()}, "the rest ran in workers"
+    assert "started 2 worker processes after 1 of 10 groups" in ws.layout.run_log("fake").read_text()
+    monkeypatch.setenv(parallel.WORKERS_ENV, "never")
+    one, _, _ = _run(tmp_path, "j1", jobs=1)
+    assert _scores(ws) == _scores(one)
+
+
+def test_the_estimate_takes_the_lower_of_per_pipeline_and_per_group():
+    # a sweep of 10 PLS sizes fitted once (1 s), then three single pipelines left
+    assert parallel.seconds_left([(10, 1.0)], [["a"], ["b"], ["c"]]) == pytest.approx(0.3)
+    # three groups of one pipeline: a slow first one (imports) is left out
+    assert parallel.seconds_left([(1, 5.0), (1, 1.0), (1, 1.0)], [["d"]] * 4) == pytest.approx(4.0)
+
+
+def test_workers_start_only_when_they_save_more_than_twice_their_start():
+    start = parallel.WORKER_START_S
+    assert not parallel.worth_starting(2 * start, workers=2, warm=False)
+    assert parallel.worth_starting(8 * start, workers=2, warm=False)
+    assert parallel.worth_starting(2 * start, workers=2, warm=True)  # a warm pool costs no start-up
+    assert not parallel.worth_starting(0.5, workers=2, warm=True)
+
+
+def test_a_bad_workers_setting_is_refused(monkeypatch):
+    monkeypatch.setenv(parallel.WORKERS_ENV, "sometimes")
+    with pytest.raises(InputError, match="NIRS4ALL_WORKERS must be one of auto, always, never"):
+        parallel.workers_mode()
+
+
+def test_minus_one_means_every_core():
+    assert parallel.effective_jobs(-1, 1000) == parallel.usable_cores()
+    assert parallel.effective_jobs(8, 1) == 1
+
+
+def test_a_worker_imports_neither_the_catalog_nor_polars():
+    """What a worker unpickles first (the function it runs) stays light: it starts faster."""
+    code = (
+        "import sys, nirs4all_workspace.parallel as p; p.execute_group_and_serialize;"
+        "print(sorted(m for m in ('polars', 'pyarrow', 'nirs4all_workspace.catalog', "
+        "'nirs4all_workspace.facade', 'typer', 'rich') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    assert out.stdout.strip() == "[]"
