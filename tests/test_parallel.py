@@ -81,7 +81,7 @@ def test_a_costly_grid_starts_workers_after_timing_its_first_pipeline(tmp_path, 
     monkeypatch.delenv(parallel.WORKERS_ENV, raising=False)
     monkeypatch.setattr(parallel, "WORKER_START_S", 0.1)
     monkeypatch.setitem(parallel._POOL, "last_use", -1e9)  # a cold pool: its start-up counts
-    ws, report, pids = _run(tmp_path, "j2", jobs=2, pause=0.3)
+    ws, _, pids = _run(tmp_path, "j2", jobs=2, pause=0.3)
     assert pids[0] == os.getpid()  # timed here
     assert {pids[i] for i in range(1, 10)} - {os.getpid()}, "the rest ran in workers"
     assert "started 2 worker processes after 1 of 10 groups" in ws.layout.run_log("fake").read_text()
@@ -125,3 +125,25 @@ def test_a_worker_imports_neither_the_catalog_nor_polars():
     )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_fitted_objects_are_byte_identical_in_this_process_and_in_workers(monkeypatch):
+    """A worker's dataset is unpickled: its arrays carry fresh dtype objects, which pickle
+    memoizes otherwise than numpy's own. The worker puts them back on numpy's, so the same
+    fit gives the same bytes, the same digest and the same stored file whatever ``-j``."""
+    import numpy as np
+
+    from nirs4all_workspace.engines.base import PipelineSpec
+
+    class MeanEngine(FakeEngine):
+        def execute(self, spec, dataset):
+            result = super().execute(spec, dataset)
+            result.fitted[0].obj = {"zeros": np.zeros(2), "y": dataset.y[:3].copy()}  # two dtypes
+            return result
+
+    spec = PipelineSpec(config={"scale": 1.0, "offset": 0.0, "fail": False}, name="s", index=0)
+    engine, data = MeanEngine(), FakeDataset(y=np.linspace(0.0, 10.0, 20))
+    here = parallel.execute_group_and_serialize(engine, [spec], data)
+    monkeypatch.setenv(parallel.WORKERS_ENV, "always")
+    there = list(parallel.run_groups(engine, [spec, spec], data, n_jobs=2))
+    assert [a.digest for a in there[0][1][1]] == [a.digest for a in here[0][1]]

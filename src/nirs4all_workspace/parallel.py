@@ -89,6 +89,43 @@ def execute_group_and_serialize(engine: Any, specs: list[PipelineSpec], dataset:
     return [execute_and_serialize(engine, spec, dataset) for spec in specs]
 
 
+def execute_group_and_serialize_remote(engine: Any, specs: list[PipelineSpec], dataset: Any) -> list[Outcome]:
+    """:func:`execute_group_and_serialize` in a worker, on a dataset it received pickled.
+
+    An unpickled array carries a fresh dtype object where numpy's own arrays
+    share one: pickle memoizes them otherwise, so a fitted object mixing both
+    would pickle to other bytes (another digest, another stored file) than the
+    same fit in the calling process. The dataset's arrays are put back on
+    numpy's dtypes first (views, no copy): the same fit, the same bytes, whatever ``-j``.
+    """
+    return execute_group_and_serialize(engine, specs, native_arrays(dataset))
+
+
+def native_arrays(dataset: Any) -> Any:
+    """A shallow copy of ``dataset`` whose array attributes are views on numpy's own dtypes.
+
+    Loky's memory-mapped arrays become plain arrays too (same memory, read-only).
+    Objects without attributes (``__slots__``) are returned as they are.
+    """
+    import copy
+
+    import numpy as np
+
+    def native(value: Any) -> Any:
+        if isinstance(value, np.ndarray) and value.dtype.fields is None:
+            return np.asarray(value).view(np.dtype(value.dtype.str))
+        return value
+
+    fields = getattr(dataset, "__dict__", None)
+    if not fields or not any(isinstance(v, np.ndarray) for v in fields.values()):
+        return dataset
+    copied = copy.copy(dataset)
+    for name, value in fields.items():
+        if isinstance(value, np.ndarray):
+            object.__setattr__(copied, name, native(value))
+    return copied
+
+
 def usable_cores() -> int:
     """The cores this process may run on (its CPU affinity where the system has one)."""
     if hasattr(os, "sched_getaffinity"):
@@ -207,7 +244,8 @@ def _in_pool(
     # joblib from one Parallel to the next: the pool stays warm for the whole command.
     options = {"backend": "loky"} if backend == "loky" else {}
     parallel = Parallel(n_jobs=n_jobs, return_as="generator", **options)
-    outputs = parallel(delayed(execute_group_and_serialize)(engine, group, dataset) for group in groups)
+    run = delayed(execute_group_and_serialize_remote)
+    outputs = parallel(run(engine, group, dataset) for group in groups)
     try:
         for group, results in zip(groups, outputs, strict=True):
             yield from zip(group, results, strict=True)

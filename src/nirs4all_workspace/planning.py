@@ -26,6 +26,7 @@ from .engines.registry import get_engine
 from .errors import InputError
 from .experiment import ExperimentReport, check_run_options, resolve_metric, run_experiment
 from .facade import Workspace, resolve_root
+from .parallel import check_backend, cluster_jobs, execution_backend
 from .post_run import check_post_run_options
 from .workspace.case_names import refuse_case_twin
 from .workspace.dataset_info import check_identity, identity_of
@@ -55,6 +56,8 @@ class RunPlan:
     metric: str | None
     plots: str
     resume: bool
+    backend: str = "loky"  # where pipelines execute: loky, dask or ray (parallel.py)
+    scheduler: str | None = None  # a dask scheduler's address (default with dask: a local cluster)
 
 
 def plan_run(
@@ -73,6 +76,8 @@ def plan_run(
     metric: str | None = None,
     plots: str = "best",
     resume: bool = False,
+    backend: str = "loky",
+    scheduler: str | None = None,
 ) -> RunPlan:
     """Read and check a run; no dataset and no pipeline: the engine's demo dataset and grid.
 
@@ -81,6 +86,8 @@ def plan_run(
     """
     if task not in TASKS:
         raise InputError(f"--task must be regression or classification, not {task!r}")
+    check_backend(backend, scheduler)
+    n_jobs = cluster_jobs(backend, n_jobs)  # -j 1 on a cluster: every worker it has
     session = check_run_options(session, n_jobs)
     check_post_run_options({"plots": plots})
     layout = WorkspaceLayout(resolve_root(workspace))
@@ -111,7 +118,7 @@ def plan_run(
         if not specs:
             raise InputError("the pipeline configuration expands to no pipeline")
         planned.append(PlannedDataset(data, chosen[0] if len(chosen) == 1 else chosen, specs))
-    return RunPlan(layout.root, runner, planned, session, n_jobs, metric, plots, resume)
+    return RunPlan(layout.root, runner, planned, session, n_jobs, metric, plots, resume, backend, scheduler)
 
 
 def execute_plan(
@@ -122,14 +129,16 @@ def execute_plan(
     """Run every planned dataset; ``progress(planned)`` gives each run's progress callback.
 
     ``--resume`` plans run only the variants not completed yet (:func:`resume.run_resumed`).
-    A full disk met inside polars or pyarrow is raised as the OSError it is.
+    A full disk met inside polars or pyarrow is raised as the OSError it is. The
+    backend's client is set up first (``--backend dask``: InputError for a scheduler
+    that cannot be reached, before anything is written) and serves every dataset.
     """
     from .resume import run_resumed
 
-    ws = Workspace.open(plan.root)
     execute = run_resumed if plan.resume else run_experiment
     reports = []
-    with no_space_as_os_error(plan.root):
+    with execution_backend(plan.backend, plan.scheduler), no_space_as_os_error(plan.root):
+        ws = Workspace.open(plan.root)
         for planned in plan.datasets:
             if before is not None:
                 before(planned)
@@ -145,6 +154,7 @@ def execute_plan(
                     metric=plan.metric,
                     progress=progress(planned) if progress is not None else None,
                     plots=plan.plots,
+                    backend=plan.backend,
                 )
             )
     return reports

@@ -23,7 +23,20 @@ def run(
         typer.Option("--pipeline", "-p", help="Pipeline config (YAML/JSON) or library template; repeatable."),
     ] = None,
     session: Annotated[str | None, typer.Option(help="Session name (default: the start time).")] = None,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Pipelines run in parallel (-1: all cores).")] = 1,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            "--jobs",
+            "-j",
+            help="Processes for the pipelines (-1: all cores); workers start when the grid pays for them.",
+        ),
+    ] = 1,
+    backend: Annotated[
+        str, typer.Option(help="Where pipelines execute: loky (local processes), dask or ray.")
+    ] = "loky",
+    scheduler: Annotated[
+        str | None, typer.Option(help="Dask scheduler address (default with dask: a local cluster).")
+    ] = None,
     metric: Annotated[
         str | None, typer.Option(help="Metric that picks the best, e.g. rmse, r2, accuracy, test_rmse.")
     ] = None,
@@ -86,6 +99,8 @@ def run(
 
         if pipeline or (dataset and len(dataset) > 1):
             raise InputError("--from-zip runs the zip's pipelines: no --pipeline, at most one --dataset")
+        if backend != "loky" or scheduler:
+            raise InputError("--from-zip runs on this machine: no --backend or --scheduler with it")
         session = check_run_options(session, jobs)
         runner = get_engine(engine)
         data = runner.load_dataset(Path(dataset[0]), target=target, task=task) if dataset else None
@@ -107,6 +122,8 @@ def run(
         metric=metric,
         plots=plots,
         resume=resume,
+        backend=backend,
+        scheduler=scheduler,
     )
     ws, reports = _execute(plan)
     if json_output:
@@ -139,6 +156,8 @@ def _execute(plan):
     from ..planning import execute_plan
 
     def say_jobs(planned):
+        if plan.backend != "loky":
+            return  # a cluster: -j is its business
         used = effective_jobs(plan.n_jobs, len(planned.specs))
         if used != plan.n_jobs:
             error_console().print(
