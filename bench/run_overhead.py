@@ -1,4 +1,4 @@
-"""A whole ``nirs4all run`` against the same fits in a plain scikit-learn loop (goal 4).
+"""A whole ``nirs4all run`` against the same fits in a plain scikit-learn loop, and what ``-j 2`` buys.
 
 The plain loop executes every pipeline of the grid with the same engine code
 (cross-validation and refit, one BLAS thread) and keeps nothing. Ours is
@@ -6,15 +6,31 @@ The plain loop executes every pipeline of the grid with the same engine code
 workspace stores. Overhead = ours / plain - 1. The figures and the session report drawn once at the
 end of a run (``--plots best``, about a second, whatever the grid size) are
 reported apart: ``docs/reports.md``.
+
+``-j`` (issue 16, docs/cluster.md): every grid of the bench runs as a whole
+``nirs4all run`` command in a new process, with ``-j 1`` and with ``-j 2`` (so the
+workers' start-up, when ``-j 2`` starts them, is counted as a user pays it). Gates:
+``-j 2`` / ``-j 1`` wall time <= 1.05 on every grid, and ``-j 1`` / ``-j 2`` >= 1.7 on
+a grid of at least 30 s (the full bench's ``demo-grid-large``: the demo grid on
+eight times the demo's samples). The decision each ``-j 2`` run took is read back
+from its ``run.log``.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from .common import median
+
+SLOWDOWN_GATE = 1.05  # -j 2 / -j 1 wall time, on every grid
+SPEEDUP_GATE = 1.7  # -j 1 / -j 2, on a grid of at least LARGE_GRID_S
+LARGE_GRID_S = 30.0
 
 
 def measure(work: Path, quick: bool) -> dict[str, Any]:
@@ -51,6 +67,16 @@ def measure(work: Path, quick: bool) -> dict[str, Any]:
         ours(2, "j2")
         two_s.append(time.perf_counter() - start)
     plain_t, one_t, two_t = median(plain_s), median(one_s), median(two_s)
+    jobs = [
+        {
+            "grid": f"demo, {len(specs)} pipelines (run_experiment)",
+            "j1_s": one_t,
+            "j2_s": two_t,
+            "j2_over_j1": two_t / one_t,
+            "decision": "",
+        },
+        *jobs_ratios(work / "jobs", quick),
+    ]
     return {
         "pipelines": len(specs),
         "plain_loop_s": plain_t,
@@ -58,4 +84,99 @@ def measure(work: Path, quick: bool) -> dict[str, Any]:
         "run_j2_s": two_t,
         "overhead_j1": one_t / plain_t - 1,
         "speedup_j2_vs_j1": one_t / two_t,
+        "jobs": jobs,
+        "goals": jobs_goals(jobs),
     }
+
+
+def _grids(work: Path, quick: bool) -> list[tuple[str, list[str]]]:
+    """(name, ``nirs4all run`` arguments) of every grid the bench has, as files a command reads."""
+    import polars as pl
+
+    from nirs4all_workspace.engines.sklearn import SklearnEngine
+
+    from .nirs_sweeps import PREPROCESSINGS, _grid, spectra
+
+    work.mkdir(parents=True, exist_ok=True)
+    engine = SklearnEngine()
+
+    def files(name: str, data: Any, grid: Any) -> list[str]:
+        frame = pl.from_numpy(data.X, schema=data.feature_names, orient="row")
+        frame = frame.with_columns(pl.Series("y", data.y))
+        frame.write_parquet(work / f"{name}.parquet")
+        (work / f"{name}.json").write_text(json.dumps(grid))
+        return ["--dataset", str(work / f"{name}.parquet"), "--pipeline", str(work / f"{name}.json")]
+
+    demo = engine.demo_dataset()
+    grids = [("demo (whole command, no options)", [])]
+    if quick:
+        sweep, grid = (spectra(500, 500), [None], 10), (spectra(300, 300, seed=1), PREPROCESSINGS, 10)
+    else:
+        sweep, grid = (spectra(2000, 2000), [None], 30), (spectra(1000, 1000, seed=1), PREPROCESSINGS, 20)
+    grids.append(("PLS sweep", files("sweep", sweep[0], _grid(sweep[1], list(range(1, sweep[2] + 1))))))
+    grids.append(
+        ("preprocessings x PLS", files("grid", grid[0], _grid(grid[1], list(range(1, grid[2] + 1)))))
+    )
+    if not quick:  # a grid of >= 30 s of fits: the demo grid on 8x the demo's samples
+        large = spectra(8 * demo.n_samples, demo.n_features, seed=2)
+        grids.append(("demo-grid-large", files("large", large, engine.default_config())))
+    return grids
+
+
+def _command(work: Path, args: list[str], jobs: int, tag: str) -> tuple[float, str]:
+    """Seconds of one ``nirs4all run`` in a new process, and the -j decision its run.log holds."""
+    root = work / f"ws-{tag}-j{jobs}-{time.perf_counter_ns()}"
+    command = [sys.executable, "-m", "nirs4all_workspace.cli", "run", *args, "-j", str(jobs)]
+    command += ["--plots", "none", "--workspace", str(root)]
+    env = {k: v for k, v in os.environ.items() if k != "NIRS4ALL_WORKERS"}
+    start = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True, text=True, env=env)
+    seconds = time.perf_counter() - start
+    lines = [line for log in root.glob("runs/*/run.log") for line in log.read_text().splitlines()]
+    said = [line.split(": ", 1)[1] for line in lines if ": -j " in line or "ran in this process" in line]
+    return seconds, "; ".join(said)
+
+
+def jobs_ratios(work: Path, quick: bool) -> list[dict[str, Any]]:
+    """``-j 2`` against ``-j 1`` on every grid, whole commands, interleaved (median of repeats)."""
+    out = []
+    for index, (name, args) in enumerate(_grids(work, quick)):
+        print(f"  -j 1 / -j 2: {name}...", file=sys.stderr)
+        one, two, decision = [], [], ""
+        repeats = 1 if quick or name == "demo-grid-large" else 3
+        for _ in range(repeats):
+            one.append(_command(work, args, 1, str(index))[0])
+            seconds, decision = _command(work, args, 2, str(index))
+            two.append(seconds)
+        j1, j2 = median(one), median(two)
+        out.append({"grid": name, "j1_s": j1, "j2_s": j2, "j2_over_j1": j2 / j1, "decision": decision})
+    return out
+
+
+def jobs_goals(jobs: list[dict[str, Any]]) -> dict[str, bool | None]:
+    """The two gates of issue 16 (None: not measured, the quick bench has no >= 30 s grid)."""
+    large = [row for row in jobs if row["j1_s"] >= LARGE_GRID_S]
+    return {
+        f"j2/j1<={SLOWDOWN_GATE}_every_grid": all(row["j2_over_j1"] <= SLOWDOWN_GATE for row in jobs),
+        f"j2>={SPEEDUP_GATE}x_on_a_{LARGE_GRID_S:g}s_grid": (
+            any(row["j1_s"] / row["j2_s"] >= SPEEDUP_GATE for row in large) if large else None
+        ),
+    }
+
+
+def print_section(result: dict[str, Any]) -> None:
+    """The ``-j`` lines of the benchmark table, and the two gates (MET/MISSED)."""
+    load = " ".join(f"{value:.2f}" for value in os.getloadavg())
+    print(f"\n-j 2 against -j 1, whole 'nirs4all run' commands (load average {load})")
+    for row in result["jobs"]:
+        print(
+            f"  {row['grid']:34s} -j1 {row['j1_s']:7.2f} s  -j2 {row['j2_s']:7.2f} s  "
+            f"j2/j1 {row['j2_over_j1']:.3f}  ({row['decision'] or '-'})"
+        )
+    for gate, value in result["goals"].items():
+        verdict = (
+            "not measured (no grid of 30 s: run the full bench)"
+            if value is None
+            else ("MET" if value else "MISSED")
+        )
+        print(f"gate {gate}: {verdict}")

@@ -225,7 +225,7 @@ def run_groups(
     total = sum(s for _, s in timed)
     tell(
         f"-j {n_jobs}: ran in this process: {total:.1f} s of fits, too little to pay for "
-        f"starting workers (about {WORKER_START_S:g} s each; {WORKERS_ENV}=always forces them)"
+        f"starting workers (they take about {WORKER_START_S:g} s to start; {WORKERS_ENV}=always forces them)"
     )
 
 
