@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,13 +18,16 @@ from nirs4all_workspace.workspace.layout import parse_pipeline_folder
 DATA = Path(__file__).parent / "data"
 
 
-def nirs4all(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+def nirs4all(
+    *args: str, check: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     result = subprocess.run(
         [sys.executable, "-m", "nirs4all_workspace.cli", *args],
         capture_output=True,
         text=True,
         timeout=600,
         check=False,
+        env={**os.environ, **(env or {})},
     )
     if check:
         assert result.returncode == 0, result.stderr
@@ -99,7 +103,11 @@ def test_the_catalog_names_the_same_best_and_opens_anywhere(demo):
 def test_a_second_parallel_run_continues_numbering_with_identical_results(demo):
     root, _ = demo
     before = _folders(root)
-    nirs4all("run", "-j", "2", "--session", "second", "--workspace", str(root))
+    # Workers forced (the demo may be too small to start them): the worker path is what is compared.
+    nirs4all(
+        "run", "-j", "2", "--session", "second", "--workspace", str(root), env={"NIRS4ALL_WORKERS": "always"}
+    )
+    assert "session second: started 2 worker processes" in (root / "runs/demo/run.log").read_text()
     after = [f for f in _folders(root) if f not in before]
     assert [parse_pipeline_folder(f).number for f in after] == list(
         range(len(before) + 1, 2 * len(before) + 1)
@@ -109,13 +117,14 @@ def test_a_second_parallel_run_continues_numbering_with_identical_results(demo):
         out = {}
         for f in folders:
             record = json.loads((root / "runs/demo" / f / "pipeline.json").read_text())
-            out[record["hash"]] = json.loads((root / "runs/demo" / f / "metrics.json").read_text())
+            metrics = (root / "runs/demo" / f / "metrics.json").read_bytes()
+            out[record["hash"]] = (metrics, [a["digest"] for a in record["artifacts"]])
         return out
 
     first, second = results(before[:78]), results(after)
     assert first.keys() == second.keys()
-    for key, metrics in first.items():
-        assert metrics == second[key]
+    for key, stored in first.items():
+        assert stored == second[key]  # the same metrics and fitted objects, byte for byte
     assert len(list((root / "runs" / "demo").glob("best_*.csv"))) == 1
 
 

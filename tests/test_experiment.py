@@ -31,9 +31,10 @@ def test_a_second_run_continues_the_numbering(workspace, fake_engine, fake_datas
     assert workspace.best.current("fake").number == report.best.number <= 10  # ties keep the first
 
 
-def test_parallel_run_stores_the_same_results(tmp_path, fake_engine, fake_dataset):
+def test_parallel_run_stores_the_same_results(tmp_path, fake_engine, fake_dataset, monkeypatch):
     from nirs4all_workspace import Workspace
 
+    monkeypatch.setenv("NIRS4ALL_WORKERS", "always")  # a grid this small would run in this process
     results = {}
     for jobs in (1, 2):
         ws = Workspace.open(tmp_path / f"j{jobs}")
