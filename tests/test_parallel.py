@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -55,6 +56,7 @@ def _run(tmp_path: Path, tag: str, jobs: int, pause: float = 0.0):
 
 def test_a_tiny_grid_runs_in_this_process_and_run_log_says_so(tmp_path, monkeypatch):
     monkeypatch.delenv(parallel.WORKERS_ENV, raising=False)
+    monkeypatch.setattr(parallel, "busy_factor", lambda: 1.0)  # a quiet machine
     ws, report, pids = _run(tmp_path, "j2", jobs=2)
     assert set(pids.values()) == {os.getpid()}  # no worker was started for 10 pipelines of 1 ms
     log = ws.layout.run_log("fake").read_text()
@@ -80,6 +82,7 @@ def test_a_costly_grid_starts_workers_after_timing_its_first_pipeline(tmp_path, 
     """0.3 s a pipeline, 10 pipelines: ~2.7 s left after the first, worth two workers starting in 0.1 s."""
     monkeypatch.delenv(parallel.WORKERS_ENV, raising=False)
     monkeypatch.setattr(parallel, "WORKER_START_S", 0.1)
+    monkeypatch.setattr(parallel, "busy_factor", lambda: 1.0)  # a quiet machine
     monkeypatch.setitem(parallel._POOL, "last_use", -1e9)  # a cold pool: its start-up counts
     ws, _, pids = _run(tmp_path, "j2", jobs=2, pause=0.3)
     assert pids[0] == os.getpid()  # timed here
@@ -88,6 +91,17 @@ def test_a_costly_grid_starts_workers_after_timing_its_first_pipeline(tmp_path, 
     monkeypatch.setenv(parallel.WORKERS_ENV, "never")
     one, _, _ = _run(tmp_path, "j1", jobs=1)
     assert _scores(ws) == _scores(one)
+
+
+def test_on_a_busy_machine_the_same_grid_stays_in_this_process(tmp_path, monkeypatch):
+    """Cores already busy twice over: two more processes would only compete for them."""
+    monkeypatch.delenv(parallel.WORKERS_ENV, raising=False)
+    monkeypatch.setattr(parallel, "WORKER_START_S", 0.1)
+    monkeypatch.setattr(parallel, "busy_factor", lambda: 2.0)
+    ws, _, pids = _run(tmp_path, "j2", jobs=2, pause=0.3)
+    assert set(pids.values()) == {os.getpid()}
+    log = ws.layout.run_log("fake").read_text()
+    assert re.search(r"-j 2: ran in this process: \d+\.\d s of fits, the cores are busy 2\.0 times over", log)
 
 
 def test_the_estimate_takes_the_lower_of_per_pipeline_and_per_group():
@@ -103,6 +117,8 @@ def test_workers_start_only_when_they_save_more_than_twice_their_start():
     assert parallel.worth_starting(8 * start, workers=2, warm=False)
     assert parallel.worth_starting(2 * start, workers=2, warm=True)  # a warm pool costs no start-up
     assert not parallel.worth_starting(0.5, workers=2, warm=True)
+    assert not parallel.worth_starting(1000.0, workers=2, warm=True, busy=2.0)  # saturated
+    assert parallel.worth_starting(1000.0, workers=4, warm=False, busy=2.0)
 
 
 def test_a_bad_workers_setting_is_refused(monkeypatch):

@@ -8,10 +8,11 @@ One module for ``nirs4all run`` and the workflow grid phases (docs/cluster.md):
   expected cost pays for them. The first groups run in this process and are
   timed; the pool starts when the estimated fit time left, shared by ``N``
   workers, saves more than twice a worker's start-up (a Python process importing
-  numpy and scikit-learn). A small grid never starts workers, so ``-j 2`` is never
-  slower than ``-j 1`` on it. joblib keeps loky's pool warm (reusable executor)
-  across the datasets and workflow phases of one command: a warm pool costs no
-  start-up. ``NIRS4ALL_WORKERS=always|never`` overrides the decision.
+  numpy and scikit-learn), both scaled by how busy the machine already is. A
+  small grid never starts workers, so ``-j 2`` is never slower than ``-j 1`` on
+  it. joblib keeps loky's pool warm (reusable executor) across the datasets and
+  workflow phases of one command: a warm pool costs no start-up.
+  ``NIRS4ALL_WORKERS=always|never`` overrides the decision.
 - **the worker side**: :func:`execute_group_and_serialize` is what a worker
   runs; this module imports only what it needs (no catalog, no polars), so a
   worker starts as fast as the engine's own imports allow.
@@ -153,10 +154,30 @@ def pool_is_warm() -> bool:
     return last is not None and time.monotonic() - last < WARM_S
 
 
-def worth_starting(seconds_left: float, workers: int, warm: bool) -> bool:
-    """Whether ``workers`` processes save more than their start-up on ``seconds_left`` of fits."""
-    start = 0.0 if warm else WORKER_START_S
-    saved = seconds_left * (1 - 1 / workers)
+def busy_factor() -> float:
+    """How many times over the machine's cores are busy (1-minute load average / cores), at least 1.
+
+    On a machine busy with other work a worker starts that many times slower, and
+    ``N`` workers get about ``N / factor`` cores' worth of time.
+    """
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):  # no load average (Windows): assume a quiet machine
+        return 1.0
+    return max(1.0, load / usable_cores())
+
+
+def worth_starting(seconds_left: float, workers: int, warm: bool, busy: float = 1.0) -> bool:
+    """Whether ``workers`` processes save more than their start-up on ``seconds_left`` of fits.
+
+    ``busy`` (:func:`busy_factor`) slows the start-up and shares the cores: on a
+    machine already saturated, workers would only compete with each other.
+    """
+    start = 0.0 if warm else WORKER_START_S * busy
+    useful = workers / busy
+    if useful <= 1.0:
+        return False
+    saved = seconds_left * (1 - 1 / useful)
     return saved > START_MARGIN * start + 0.5  # +0.5 s: task shipping, result pickling
 
 
@@ -215,7 +236,7 @@ def run_groups(
             break
         left = seconds_left(timed, rest)
         warm = pool_is_warm()
-        if worth_starting(left, n_jobs, warm):
+        if worth_starting(left, n_jobs, warm, busy_factor()):
             tell(
                 f"-j {n_jobs}: {'reused the warm' if warm else 'started'} {n_jobs} worker processes after "
                 f"{index + 1} of {len(groups)} groups (about {left:.1f} s of fits left)"
@@ -223,9 +244,13 @@ def run_groups(
             yield from _in_pool(engine, rest, dataset, n_jobs, backend)
             return
     total = sum(s for _, s in timed)
+    busy = busy_factor()
+    why = "too little to pay for starting workers"
+    if busy > 1.25:
+        why = f"the cores are busy {busy:.1f} times over"
     tell(
-        f"-j {n_jobs}: ran in this process: {total:.1f} s of fits, too little to pay for "
-        f"starting workers (they take about {WORKER_START_S:g} s to start; {WORKERS_ENV}=always forces them)"
+        f"-j {n_jobs}: ran in this process: {total:.1f} s of fits, {why} "
+        f"(they take about {WORKER_START_S:g} s to start; {WORKERS_ENV}=always forces them)"
     )
 
 
