@@ -55,6 +55,8 @@ def test_a_scheduler_without_dask_and_an_unknown_backend_are_refused(cli, tmp_pa
     assert status == 2 and "use it with --backend dask" in err
     status, _, err = cli("run", "--backend", "spark")
     assert status == 2 and "--backend must be one of loky, dask, ray" in err
+    status, _, err = cli("run", "--from-zip", str(tmp_path / "any.zip"), "--backend", "dask")
+    assert status == 2 and "--from-zip runs on this machine" in err
     assert not cli.root.exists()
 
 

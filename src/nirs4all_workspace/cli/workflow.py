@@ -20,14 +20,18 @@ app = typer.Typer(
 def run(
     file: Annotated[Path, typer.Argument(help="Workflow file (YAML): named phases, see docs/workflows.md.")],
     backend: Annotated[
-        str, typer.Option(help="Where pipelines execute: loky (local processes), dask or ray.")
+        str, typer.Option(help="Where pipelines execute: loky (local), dask or ray (see docs/cluster.md).")
     ] = "loky",
     scheduler: Annotated[
         str | None, typer.Option(help="Dask scheduler address (default with dask: a local cluster).")
     ] = None,
     jobs: Annotated[
         int,
-        typer.Option("--jobs", "-j", help="Pipelines run in parallel (-1: all cores or cluster workers)."),
+        typer.Option(
+            "--jobs",
+            "-j",
+            help="Processes for the pipelines (-1: all cores or cluster workers); see docs/cluster.md.",
+        ),
     ] = 1,
     from_phase: Annotated[
         str | None,
