@@ -93,6 +93,21 @@ def test_a_costly_grid_starts_workers_after_timing_its_first_pipeline(tmp_path, 
     assert _scores(ws) == _scores(one)
 
 
+def test_a_warm_pool_is_reused_without_counting_a_start_up(tmp_path, monkeypatch):
+    """The second dataset of one command (or a later workflow phase) finds the workers running."""
+    monkeypatch.delenv(parallel.WORKERS_ENV, raising=False)
+    monkeypatch.setattr(parallel, "busy_factor", lambda: 1.0)
+    monkeypatch.setattr(parallel, "WORKER_START_S", 100.0)  # a cold pool would never pay
+    monkeypatch.setitem(parallel._POOL, "last_use", time.monotonic())
+    ws, _, pids = _run(tmp_path, "j2", jobs=2, pause=0.3)
+    assert {pids[i] for i in range(1, 10)} - {os.getpid()}
+    assert (
+        "-j 2: reused the warm 2 worker processes after 1 of 10 groups"
+        in ws.layout.run_log("fake").read_text()
+    )
+    assert parallel.pool_is_warm()
+
+
 def test_on_a_busy_machine_the_same_grid_stays_in_this_process(tmp_path, monkeypatch):
     """Cores already busy twice over: two more processes would only compete for them."""
     monkeypatch.delenv(parallel.WORKERS_ENV, raising=False)
