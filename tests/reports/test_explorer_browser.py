@@ -137,6 +137,7 @@ def test_explorer_filters_sorts_ticks_and_compares(browser, reports_workspace, t
     page.page.fill("#explorer-text", "")
     page.tick(picked[1])
     assert page.page.is_enabled("#explorer-compare")
+    assert page.page.locator("#explorer-table tbody tr.ticked").count() == 2
     page.page.click("#explorer-compare")
     assert page.page.is_visible("#explorer-comparison")
     py = compare_json(ws, picked, capsys)

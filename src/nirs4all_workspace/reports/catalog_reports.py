@@ -15,6 +15,7 @@ to run folders appear only while the folders exist.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -131,7 +132,8 @@ class CatalogPages:
                 note = (
                     f"{total - len(kept)} of {total} pipelines left out: this table holds the best "
                     f"{per_dataset} by {d.criterion.label}. All of them: nirs4all catalog list "
-                    f"--dataset {d.name} --sort {d.criterion.metric} --top {total} --all-versions"
+                    f"--dataset {shlex.quote(d.name)} --sort {d.criterion.metric} --top {total} "
+                    "--all-versions"
                 )
             else:
                 note = (

@@ -276,6 +276,7 @@
 
   function rowElement(row) {
     var tr = element("tr", null, row.status === "completed" ? "" : "failed");
+    if (state.ticked.indexOf(row.id) >= 0) { tr.classList.add("ticked"); }
     tr.setAttribute("data-reference", row.reference);
     COLUMNS.forEach(function (column) {
       var td = element("td", null, column.numeric ? "num" : "");
@@ -284,7 +285,7 @@
         box.type = "checkbox";
         box.checked = state.ticked.indexOf(row.id) >= 0;
         box.setAttribute("aria-label", "tick " + row.reference);
-        box.addEventListener("change", function () { tick(row.id, box.checked); });
+        box.addEventListener("change", function () { tick(row.id, box.checked, tr); });
         td.appendChild(box);
       } else if (column.key === "folder" && row.href) {
         var link = element("a", row.folder);
@@ -301,7 +302,8 @@
     return tr;
   }
 
-  function tick(id, on) {
+  function tick(id, on, tr) {
+    tr.classList.toggle("ticked", on);
     var at = state.ticked.indexOf(id);
     if (on && at < 0) { state.ticked.push(id); }
     if (!on && at >= 0) { state.ticked.splice(at, 1); }
