@@ -74,6 +74,7 @@ def assert_same_comparison(js: dict, py: dict) -> None:
     assert js["pipelines"] == [p["reference"] for p in py["pipelines"]]
     assert js["params_differing"] == py["params_differing"]
     assert js["params_same"] == py["params_same"]
+    assert list(js["params_differing"]) == list(py["params_differing"])  # in the same order
     assert js["scores"] == py["scores"]
 
 
@@ -203,3 +204,86 @@ def test_hostile_names_are_shown_as_text(browser, tmp_path):  # noqa: F811
         "note",
     ]
     page.check_alone()
+
+
+def random_value(rng, depth: int = 0):
+    """A JSON param value, of the kinds whose Python and JavaScript equality could part ways
+    (True == 1 == 1.0, key order, nesting, text beyond the BMP)."""
+    kinds = {
+        "int": lambda: rng.choice([0, 1, 2, 5]),
+        "float": lambda: rng.choice([0.0, 1.0, 0.5, 1e-3]),
+        "bool": lambda: rng.choice([True, False]),
+        "str": lambda: rng.choice(["a", "b", "1", "", "\u00e9", "\U0001f600"]),
+        "none": lambda: None,
+    }
+    if depth < 2:
+        kinds["list"] = lambda: [random_value(rng, depth + 1) for _ in range(rng.randint(0, 2))]
+        kinds["dict"] = lambda: {
+            rng.choice(["x", "y", "Z"]): random_value(rng, depth + 1) for _ in range(rng.randint(0, 2))
+        }
+    return kinds[rng.choice(sorted(kinds))]()
+
+
+def twin(value):
+    """A value Python finds equal to ``value`` but JSON spells differently (1, 1.0, True; key order)."""
+    if isinstance(value, dict):
+        return {k: twin(value[k]) for k in reversed(list(value))}
+    if isinstance(value, list):
+        return [twin(v) for v in value]
+    if value in (0, 1) and not isinstance(value, str) and value is not None:
+        return {0: False, 1: True}[int(value)] if not isinstance(value, bool) else float(value)
+    return value
+
+
+def test_page_and_python_compare_alike_on_random_rows(browser, tmp_path):  # noqa: F811
+    """Random params and scores, compared by the page and by comparison.py: the same answer."""
+    import random
+    from types import SimpleNamespace
+
+    from nirs4all_workspace.comparison import score_rows, split_params
+    from nirs4all_workspace.engines.registry import engine_entries
+
+    rng = random.Random(15)
+    engines = [*sorted(engine_entries()), "not_installed", ""]
+    keys = ["a", "b", "model.C", "Z", "é", "\U0001f600", "\uff01", "a.b"]  # astral vs U+FF01: by code point
+    cases, rows = [], []
+    for case in range(60):
+        group = []
+        base = {k: random_value(rng) for k in rng.sample(keys, rng.randint(0, 4))}
+        for i in range(rng.randint(2, 4)):
+            if case % 2:  # the same params, spelt differently, one of them sometimes changed
+                params = {k: twin(v) if rng.random() < 0.5 else v for k, v in base.items()}
+                if base and rng.random() < 0.3:
+                    params[rng.choice(sorted(base))] = random_value(rng)
+            else:
+                params = {k: random_value(rng) for k in rng.sample(keys, rng.randint(0, 4))}
+            scores = {
+                p: {
+                    m: rng.choice([0.5, 1.0, 2.0, -1.0])
+                    for m in rng.sample(["rmse", "r2", "accuracy", "odd"], 2)
+                }
+                for p in rng.sample(["train", "val", "test", "cal", "ext"], rng.randint(0, 3))
+            }
+            group.append(
+                row(i + 1, dataset=f"case{case}", params=params, scores=scores, engine=rng.choice(engines))
+            )
+        cases.append(group)
+        rows += group
+    target = tmp_path / "random.html"
+    section = explorer.explorer_section(rows, metric="rmse", href=lambda r: None)
+    target.write_text(html.page("random", "rows", [section]), encoding="utf-8")
+    page = ExplorerPage(browser, target)
+    references = [[f"{r.dataset}/{r.folder}" for r in group] for group in cases]
+    answers = page.page.evaluate("cases => cases.map(c => window.nirs4allExplorer.compare(c))", references)
+    met = {"differing": 0, "same": 0, "marked": 0}
+    for group, js in zip(cases, answers, strict=True):
+        met["differing"] += bool(js["params_differing"])
+        met["same"] += bool(js["params_same"])
+        met["marked"] += any(s["best"] for s in js["scores"])
+        differing, same = split_params([r.params for r in group])
+        views = [SimpleNamespace(engine=r.engine, scores=r.scores) for r in group]
+        assert js["params_differing"] == differing and js["params_same"] == same, group
+        assert list(js["params_differing"]) == list(differing) and list(js["params_same"]) == list(same)
+        assert js["scores"] == [s.to_dict() for s in score_rows(views)], group
+    page.check_alone()
+    assert min(met.values()) >= 5, met
