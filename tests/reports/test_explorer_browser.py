@@ -287,3 +287,13 @@ def test_page_and_python_compare_alike_on_random_rows(browser, tmp_path):  # noq
         assert js["scores"] == [s.to_dict() for s in score_rows(views)], group
     page.check_alone()
     assert min(met.values()) >= 5, met
+
+
+def test_an_empty_catalog_explorer_loads_clean(browser, tmp_path):  # noqa: F811
+    target = tmp_path / "empty.html"
+    section = explorer.explorer_section([], metric=None, href=lambda r: None)
+    target.write_text(html.page("empty", "no pipeline", [section]), encoding="utf-8")
+    page = ExplorerPage(browser, target)
+    assert page.shown() == [] and page.page.inner_text("#explorer-shown") == "0 of 0 pipelines shown"
+    assert page.page.is_disabled("#explorer-compare")
+    page.check_alone()

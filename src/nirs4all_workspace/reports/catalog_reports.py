@@ -15,7 +15,6 @@ to run folders appear only while the folders exist.
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -120,30 +119,8 @@ class CatalogPages:
 
     def explorer(self, datasets: Sequence[DatasetSummary], page: Path, per_dataset: int) -> html.Markup:
         """The explorer over the best ``per_dataset`` pipelines of each dataset, with a note on the rest."""
-        kept: list[PipelineRow] = []
-        for d in datasets:
-            c = d.criterion
-            kept += explorer.ranked(d.rows, c.metric, c.partition, c.direction)[:per_dataset]
-        total = sum(len(d.rows) for d in datasets)
-        note = None
-        if len(kept) < total:
-            if len(datasets) == 1:
-                d = datasets[0]
-                note = (
-                    f"{total - len(kept)} of {total} pipelines left out: this table holds the best "
-                    f"{per_dataset} by {d.criterion.label}. All of them: nirs4all catalog list "
-                    f"--dataset {shlex.quote(d.name)} --sort {d.criterion.metric} --top {total} "
-                    "--all-versions"
-                )
-            else:
-                note = (
-                    f"{total - len(kept)} of {total} pipelines left out: this table holds the best "
-                    f"{per_dataset} of each dataset by its criterion ({self.criteria_text()}); "
-                    "the history page of each dataset holds all of its pipelines."
-                )
-        metric = explorer.most_common([d.criterion.metric for d in datasets for _ in d.rows])
-        return explorer.explorer_section(
-            kept, metric=metric, href=lambda row: self.folder_href(row, page), note=note
+        return explorer.catalog_explorer(
+            datasets, per_dataset, lambda row: self.folder_href(row, page), self.criteria_text()
         )
 
     def _footer(self) -> str:

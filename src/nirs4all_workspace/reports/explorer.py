@@ -24,6 +24,7 @@ those that match the filter.
 from __future__ import annotations
 
 import math
+import shlex
 from collections import Counter
 from collections.abc import Callable, Sequence
 from importlib import resources
@@ -102,8 +103,7 @@ def partitions_of(rows: Sequence[PipelineRow]) -> list[str]:
 
 
 def most_common(metrics: Sequence[str]) -> str | None:
-    """The metric named most often (ties: the first by name); the global page passes each
-    dataset's criterion once per pipeline, so its range filter starts on the metric of most rows."""
+    """The metric named most often (ties: the first by name)."""
     counts = Counter(metrics)
     return min(counts, key=lambda m: (-counts[m], m)) if counts else None
 
@@ -170,3 +170,37 @@ _CONTROLS = """<div class="explorer-controls">
 <button type="button" id="explorer-clear">untick all</button>
 <span class="note" id="explorer-count"></span>
 </div>"""
+
+
+def catalog_explorer(
+    datasets: Sequence[Any], per_dataset: int, href: Callable[[PipelineRow], str | None], criteria: str
+) -> html.Markup:
+    """The explorer of catalog pages: the best ``per_dataset`` pipelines of each dataset.
+
+    ``datasets`` are the catalog reports' summaries (``name``, ``rows``, ``criterion``);
+    ``criteria`` says how each task is ranked. A note says how many pipelines were left
+    out and where to see them all: the history pages, or, on a history page (one
+    dataset), the ``nirs4all catalog list`` command that lists them.
+    """
+    kept: list[PipelineRow] = []
+    for d in datasets:
+        c = d.criterion
+        kept += ranked(d.rows, c.metric, c.partition, c.direction)[:per_dataset]
+    total = sum(len(d.rows) for d in datasets)
+    note = None
+    if len(kept) < total and len(datasets) == 1:
+        d = datasets[0]
+        note = (
+            f"{total - len(kept)} of {total} pipelines left out: this table holds the best "
+            f"{per_dataset} by {d.criterion.label}. All of them: nirs4all catalog list "
+            f"--dataset {shlex.quote(d.name)} --sort {d.criterion.metric} --top {total} --all-versions"
+        )
+    elif len(kept) < total:
+        note = (
+            f"{total - len(kept)} of {total} pipelines left out: this table holds the best "
+            f"{per_dataset} of each dataset by its criterion ({criteria}); "
+            "the history page of each dataset holds all of its pipelines."
+        )
+    # the range filter starts on the metric most rows are ranked by
+    metric = most_common([d.criterion.metric for d in datasets for _ in d.rows])
+    return explorer_section(kept, metric=metric, href=href, note=note)
