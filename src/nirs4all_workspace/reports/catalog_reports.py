@@ -6,6 +6,9 @@
 * ``catalog/reports/dataset_history/<dataset>.html``: per dataset, the best
   score of each session over time and the best so far.
 
+Both end with the catalog explorer (:mod:`.explorer`): the pipelines in one
+table to filter, sort, tick and compare in the page.
+
 They read the catalog only, so they outlive deleted and archived runs; links
 to run folders appear only while the folders exist.
 """
@@ -23,7 +26,7 @@ import numpy as np
 from ..facade import Workspace
 from ..version import __version__
 from ..workspace.atomic import atomic_write_text
-from . import html
+from . import explorer, html
 from .declared import comparable_of, default_criterion_of
 from .pipelines import PipelineRow, best_row, catalog_rows, newest_version
 from .session import Criterion
@@ -109,6 +112,17 @@ class CatalogPages:
             return row.folder
         return html.Link(html.relative_href(folder, page, folder=True), row.folder, str(folder))
 
+    def folder_href(self, row: PipelineRow, page: Path) -> str | None:
+        """The relative link from ``page`` to the row's folder, None once it is gone."""
+        folder = self.layout.pipeline(row.dataset, row.folder).dir
+        return html.relative_href(folder, page, folder=True) if folder.is_dir() else None
+
+    def explorer(self, datasets: Sequence[DatasetSummary], page: Path, per_dataset: int) -> html.Markup:
+        """The explorer over the best ``per_dataset`` pipelines of each dataset, with a note on the rest."""
+        return explorer.catalog_explorer(
+            datasets, per_dataset, lambda row: self.folder_href(row, page), self.criteria_text()
+        )
+
     def _footer(self) -> str:
         return (
             f"Written by nirs4all-workspace {__version__} on {self.stamp} from the catalog. "
@@ -135,6 +149,7 @@ class CatalogPages:
             sections.append(html.section("Best per dataset", self.global_figures(), section_id="charts"))
         sections.append(self.datasets_section(page))
         sections.append(self.sessions_section(page))
+        sections.append(self.explorer(self.datasets, page, explorer.GLOBAL_ROWS_PER_DATASET))
         return html.page(
             "Global performance",
             f"The best pipeline of each of {len(self.datasets)} datasets, across every session",
@@ -143,6 +158,7 @@ class CatalogPages:
                 html.Link("#summary", "summary"),
                 html.Link("#datasets", "datasets"),
                 html.Link("#sessions", "sessions"),
+                html.Link("#explorer", "explorer"),
             ],
             footer=self._footer(),
         )
@@ -319,8 +335,10 @@ class CatalogPages:
                 )
             )
         sections.append(self.history_table(dataset, page))
+        sections.append(self.explorer([dataset], page, explorer.HISTORY_ROWS))
         nav = [
-            html.Link(html.relative_href(self.layout.global_performance_report, page), "global performance")
+            html.Link(html.relative_href(self.layout.global_performance_report, page), "global performance"),
+            html.Link("#explorer", "explorer"),
         ]
         session_report = self.layout.session_report(dataset.name)
         if session_report.exists():

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 import math
 import os
 from collections.abc import Iterable, Sequence
@@ -145,6 +146,19 @@ def section(title: str, *parts: Markup, section_id: str | None = None) -> Markup
 
 def pre(text: str) -> Markup:
     return Markup(f"<pre>{escape(text)}</pre>")
+
+
+def json_data(value: Any, element_id: str) -> Markup:
+    """``value`` as JSON in a ``<script type="application/json">`` a page's script reads.
+
+    ``<``, ``>`` and ``&`` are written as ``\\u003c``... (JSON.parse reads them back), so no
+    string, such as an untrusted name holding ``</script>`` or ``<!--``, can end the element
+    early. ValueError for a float that is not finite (strict JSON has none).
+    """
+    text = json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    for character, code in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
+        text = text.replace(character, code)
+    return Markup(f'<script type="application/json"{_attributes(id=element_id)}>{text}</script>')
 
 
 STYLE = """
