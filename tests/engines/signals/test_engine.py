@@ -129,7 +129,8 @@ def test_catalog_rows_carry_the_trading_metrics(filled, small_bars):
     assert report.best.folder == best.handle.folder
 
 
-def test_parallel_workers_store_the_same_results(tmp_path, small_bars):
+def test_parallel_workers_store_the_same_results(tmp_path, small_bars, monkeypatch):
+    monkeypatch.setenv("NIRS4ALL_WORKERS", "always")  # a grid this small would otherwise stay in this process
     grid = {**GRID, "strategies": GRID["strategies"][1:]}
     one = run_experiment(Workspace.open(tmp_path / "one"), SignalsEngine(), small_bars, grid, plots="none")
     grid2 = {**grid, "strategies": [*grid["strategies"], "breakout"]}
@@ -138,6 +139,7 @@ def test_parallel_workers_store_the_same_results(tmp_path, small_bars):
     )
     assert one.saved[0].metrics == two.saved[0].metrics
     assert one.saved[0].handle.full_hash == two.saved[0].handle.full_hash
+    assert "started 2 worker processes" in two.execution
 
 
 def test_real_spy_bars_run_end_to_end(tmp_path, spy_bars):
