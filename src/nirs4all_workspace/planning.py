@@ -71,7 +71,7 @@ def plan_run(
     session: str | None = None,
     n_jobs: int = 1,
     metric: str | None = None,
-    plots: str = "best",
+    plots: str = "report",
     resume: bool = False,
 ) -> RunPlan:
     """Read and check a run; no dataset and no pipeline: the engine's demo dataset and grid.

@@ -13,7 +13,7 @@ from nirs4all_workspace.reports import svg
 from nirs4all_workspace.reports.plots import Series
 
 RNG = np.random.default_rng(0)
-NS = "{http://www.w3.org/2000/svg}"
+NS = ""  # inline in HTML: the parser puts <svg> in the SVG namespace, no xmlns needed
 HOSTILE = '0001_<script>alert("x")</script>&'
 
 

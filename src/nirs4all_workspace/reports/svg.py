@@ -290,10 +290,10 @@ class Plot:
     def svg(self) -> str:
         title = esc(self.title)
         return (
-            f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {self.width} {self.height}" '
+            f'<svg viewBox="0 0 {self.width} {self.height}" '
             f'width="{self.width}" height="{self.height}" role="img" aria-label="{title}" '
             f'font-family="system-ui, -apple-system, Segoe UI, Roboto, Arial, sans-serif" font-size="11" '
-            f'fill="{INK}" style="max-width:100%;height:auto;background:#fff">'
+            f'fill="{INK}" style="display:block;max-width:100%;height:auto;background:#fff">'
             f"<title>{title}</title>"
             f'<text x="{fmt(self.width / 2)}" y="18" text-anchor="middle" font-size="12.5">{title}</text>'
             f"{''.join(self.parts)}{self.legend()}</svg>"
