@@ -76,7 +76,8 @@ def test_a_failing_plot_does_not_fail_the_run(workspace, fake_engine, fake_datas
     assert "plots or report of session a failed: RuntimeError: no fonts" in (
         workspace.layout.run_log("fake").read_text()
     )
-    monkeypatch.setattr(svg, "residuals", broken)  # the report's own figures
+    monkeypatch.undo()
+    monkeypatch.setattr(svg, "residuals", broken)  # the report's own figures, drawn at every run
     report = run_experiment(workspace, fake_engine, fake_dataset, GRID, session="b")
     assert report.summary.completed == 4 and report.outputs.error == "RuntimeError: no fonts"
 
