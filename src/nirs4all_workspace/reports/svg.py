@@ -54,7 +54,7 @@ def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
         return [low] if math.isfinite(low) else []
     raw = (high - low) / count
     magnitude = 10 ** math.floor(math.log10(raw))
-    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if (high - low) / (m * magnitude) <= count)
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if (high - low) / (m * magnitude) <= count + 1)
     first = math.ceil(low / step - 1e-9)
     values = [(first + i) * step for i in range(count + 2)]
     return [0.0 if abs(v) < step * 1e-9 else v for v in values if v <= high + step * 1e-9]
