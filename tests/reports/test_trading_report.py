@@ -130,3 +130,22 @@ def test_bars_that_are_gone_leave_a_note_not_a_failed_report(trading: Path, caps
         moved.rename(bars)
     _cli(trading, capsys, "report", "SYN_1m")
     assert "could not be drawn" not in (trading / "exports" / "session_reports" / "SYN_1m.html").read_text()
+
+
+def test_report_draws_the_engine_pngs_a_run_left_to_draw(trading: Path, capsys) -> None:
+    """A default run draws no PNG: nirs4all report draws the engine's charts into outputs/."""
+    outputs = list((trading / "runs" / "SYN_1m").glob("*/outputs"))
+    saved = {p: p.read_bytes() for o in outputs for p in o.iterdir()}
+    for path in saved:
+        path.unlink()
+    try:
+        shown = _cli(trading, capsys, "report", "SYN_1m")
+        assert "plots: 3 PNG in" in " ".join(shown.split())
+        names = sorted(p.name for o in outputs for p in o.iterdir())
+        assert names == sorted(ENGINE_FIGURES)
+        for output in outputs:
+            for name in ENGINE_FIGURES:
+                assert (output / name).read_bytes().startswith(b"\x89PNG")
+    finally:
+        for path, data in saved.items():
+            path.write_bytes(data)

@@ -186,9 +186,3 @@ def catalog_plot_input(workspace: Workspace, row: Any) -> PipelinePlotInput:
         model=model,
         feature_names=info.feature_names if info is not None else None,
     )
-
-
-def existing_plots(workspace: Workspace, dataset: str, folder: str) -> dict[str, bytes]:
-    """The plots already in a pipeline's ``outputs/`` (known names only, in their usual order)."""
-    outputs = workspace.layout.pipeline(dataset, folder).outputs_dir
-    return {name: (outputs / name).read_bytes() for name in PLOT_FILES if (outputs / name).is_file()}

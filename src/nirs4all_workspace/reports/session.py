@@ -5,7 +5,8 @@ the best pipeline's plots, the score against each grid parameter, heat maps of
 two-parameter grids, a sortable table of every pipeline of the session with a
 relative link to its folder, the failures with their error, and the earlier
 sessions. It is refreshed at the end of each ``nirs4all run`` and by
-``nirs4all report DATASET``.
+``nirs4all report DATASET``. Its figures are inline SVG drawn from the catalog
+(:mod:`.svg`, no matplotlib), so writing it takes tens of milliseconds.
 """
 
 from __future__ import annotations
@@ -412,7 +413,7 @@ def write_session_report(
     """(Re)write ``exports/session_reports/<dataset>.html``; returns its path.
 
     Raises PipelineNotFound when the catalog has no pipeline of ``dataset``
-    (or of ``session``); ``images=False`` leaves the plots out (no matplotlib).
+    (or of ``session``); ``images=False`` leaves the figures out (``--plots none``).
     """
     page = SessionPage(workspace, dataset, session, images)
     text = page.html()
