@@ -91,6 +91,8 @@ def test_the_best_cell_of_a_heat_map_is_outlined_whatever_the_direction():
     for direction, cell in (("min", (0, 1)), ("max", (1, 1))):
         text = svg.heat_map(("r", ["a", "b"]), ("c", ["x", "y"]), values, "m", direction, "t")
         root = ElementTree.fromstring(text)
+        titles = ["".join(t.itertext()) for t in root.iter(f"{NS}title")]
+        assert "r=b, c=y: m 3" in titles  # each cell says what it is on hover
         outlined = [r for r in root.iter(f"{NS}rect") if r.get("stroke") == svg.RED]
         assert len(outlined) == 1
         # cells are laid out from the first one: the outline sits inside the expected cell

@@ -249,7 +249,14 @@ class SessionPage:
         images = [
             html.svg_figure(
                 svg.score_by_parameter(
-                    a.name, a.values, a.scores, c.label, c.direction, numeric=a.numeric, log=a.log
+                    a.name,
+                    a.values,
+                    a.scores,
+                    c.label,
+                    c.direction,
+                    numeric=a.numeric,
+                    log=a.log,
+                    names=a.folders,
                 )
             )
             for a in axes

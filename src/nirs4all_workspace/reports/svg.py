@@ -187,13 +187,24 @@ class Plot:
         radius: float = 2.6,
         marker: str = "o",
         opacity: float = 0.7,
+        titles: Sequence[str] | None = None,
     ) -> None:
+        """Markers at (x, y); with ``titles``, one element per point that shows its title on hover."""
         assert self.x is not None and self.y is not None
         px, py = self.x(x), self.y(y)
         keep = np.isfinite(px) & np.isfinite(py)
-        path = "".join(_marker(marker, a, b, radius) for a, b in zip(px[keep], py[keep], strict=True))
-        if path:
-            self.parts.append(f'<path d="{path}" fill="{colour}" fill-opacity="{opacity}"/>')
+        if titles is not None:
+            shown = [
+                f'<path d="{_marker(marker, a, b, radius)}"><title>{esc(t)}</title></path>'
+                for a, b, t, k in zip(px, py, titles, keep, strict=True)
+                if k
+            ]
+            if shown:
+                self.parts.append(f'<g fill="{colour}" fill-opacity="{opacity}">{"".join(shown)}</g>')
+        else:
+            path = "".join(_marker(marker, a, b, radius) for a, b in zip(px[keep], py[keep], strict=True))
+            if path:
+                self.parts.append(f'<path d="{path}" fill="{colour}" fill-opacity="{opacity}"/>')
         if label:
             self.legend_items.append((label, colour, marker))
 
@@ -383,8 +394,9 @@ def _cells(
     colour_of: Any,
     text_of: Any,
     dark_of: Any,
+    title_of: Any = None,
 ) -> None:
-    """One rectangle per matrix cell, annotated."""
+    """One rectangle per matrix cell, annotated (``title_of(row, column, value)``: its hover text)."""
     x0, y0 = origin
     w, h = cell
     font = max(7.0, min(10.5, w / 4.2, h / 1.8))
@@ -395,15 +407,17 @@ def _cells(
                 f'<rect x="{fmt(x)}" y="{fmt(y)}" width="{fmt(w)}" height="{fmt(h)}" fill="#f6f8fa"/>'
             )
             continue
+        title = f"<title>{esc(title_of(row, column, value))}</title>" if title_of else ""
         plot_parts.append(
-            f'<rect x="{fmt(x)}" y="{fmt(y)}" width="{fmt(w)}" height="{fmt(h)}" fill="{colour_of(value)}"/>'
+            f'<rect x="{fmt(x)}" y="{fmt(y)}" width="{fmt(w)}" height="{fmt(h)}" '
+            f'fill="{colour_of(value)}">{title}</rect>'
         )
         text = text_of(value)
         if text:
             colour = "#fff" if dark_of(value) else INK
             plot_parts.append(
                 f'<text x="{fmt(x + w / 2)}" y="{fmt(y + h / 2 + font / 3)}" text-anchor="middle" '
-                f'font-size="{fmt(font)}" fill="{colour}">{esc(text)}</text>'
+                f'font-size="{fmt(font)}" fill="{colour}" pointer-events="none">{esc(text)}</text>'
             )
 
 
@@ -517,9 +531,16 @@ def score_by_parameter(
     *,
     numeric: bool,
     log: bool = False,
+    names: Sequence[str] | None = None,
 ) -> str:
-    """Every pipeline's score against one grid parameter, with the best score per value."""
+    """Every pipeline's score against one grid parameter, with the best score per value.
+
+    ``names`` (the pipelines' folders) are shown when the pointer rests on a point.
+    """
     scores_array = np.asarray(scores, dtype=np.float64)
+    titles = (
+        [f"{n}: {metric_label} {s:.4g}" for n, s in zip(names, scores_array, strict=True)] if names else None
+    )
     better = "lower" if direction == "min" else "higher"
     title = f"{metric_label} by {short_label(name, 40)} ({better} is better)"
     if numeric:
@@ -527,7 +548,7 @@ def score_by_parameter(
         levels = np.unique(x[np.isfinite(x)])
         span = (float(levels.min()) / 1.4, float(levels.max()) * 1.4) if log else padded(levels)
         plot = Plot(520, 340, title).scales(span, padded(scores_array), xlog=log)
-        plot.points(x, scores_array, MUTED, "pipeline", opacity=0.6)
+        plot.points(x, scores_array, MUTED, "pipeline", opacity=0.6, titles=titles)
         best = [_best(scores_array[x == level], direction) for level in levels]
         plot.line(levels, best, ACCENT, "best")
         plot.points(levels, best, ACCENT, radius=3.0, opacity=1.0)
@@ -543,7 +564,7 @@ def score_by_parameter(
     )
     position = {c: i for i, c in enumerate(categories)}
     y = np.array([position[str(v)] for v in values], dtype=np.float64)
-    plot.points(scores_array, y, MUTED, "pipeline", opacity=0.6)
+    plot.points(scores_array, y, MUTED, "pipeline", opacity=0.6, titles=titles)
     best = [_best(scores_array[y == i], direction) for i in range(len(categories))]
     plot.points(best, range(len(categories)), ACCENT, "best", marker="D", radius=3.6, opacity=1.0)
     plot.axes(metric_label, "", yticks=list(enumerate(labels)))
@@ -592,6 +613,9 @@ def heat_map(
         lambda v: ramp(YLGNBU, goodness(v)),
         lambda v: f"{v:.3g}" if annotate else "",
         lambda v: goodness(v) > 0.55,
+        lambda i, j, v: (
+            f"{row_name}={row_labels[i]}, {column_name}={column_labels[j]}: {metric_label} {v:.4g}"
+        ),
     )
     if finite.size:
         score = np.where(np.isfinite(values), values if direction == "max" else -values, -np.inf)
