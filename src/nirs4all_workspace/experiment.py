@@ -144,7 +144,7 @@ def run_experiment(
     metric: str | None = None,
     specs: list[PipelineSpec] | None = None,
     progress: ProgressCallback | None = None,
-    plots: str = "best",
+    plots: str = "report",
     backend: str = "loky",
     post_run: tuple[PostRunStep, ...] | None = None,
 ) -> ExperimentReport:
@@ -156,8 +156,9 @@ def run_experiment(
 
     Once every pipeline has finished, the post-run steps run (``post_run``, default:
     the registered ones, see :mod:`.post_run`): the engine's dataset summary, the
-    plots (``plots``: ``best``, ``all`` or ``none``) and the session report
-    ``exports/session_reports/<dataset>.html`` (``report.outputs``), the exports.
+    session report ``exports/session_reports/<dataset>.html`` with its figures and the
+    PNGs asked for (``plots``: ``report``, ``best``, ``all`` or ``none``, see
+    ``reports/run_outputs.py``; ``report.outputs``), the exports.
     ``backend`` names the joblib backend that executes the pipelines (``loky``,
     or ``dask``/``ray`` inside their client); the calling process still writes.
     """

@@ -74,7 +74,7 @@ def plan_run(
     session: str | None = None,
     n_jobs: int = 1,
     metric: str | None = None,
-    plots: str = "best",
+    plots: str = "report",
     resume: bool = False,
     backend: str = "loky",
     scheduler: str | None = None,

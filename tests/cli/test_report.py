@@ -26,7 +26,7 @@ def test_run_writes_the_session_report_and_says_how_long_it_took(cli, fake_regis
 
 def test_run_refuses_an_unknown_plots_choice_before_writing(cli, fake_registered):
     status, _, err = cli("run", "--engine", "fake", "--plots", "some")
-    assert status == 2 and "--plots must be one of best, all, none" in err
+    assert status == 2 and "--plots must be one of report, best, all, none" in err
     assert not (cli.root / "runs").exists()
 
 
@@ -37,10 +37,35 @@ def test_report_rewrites_and_prints_the_path(ran, monkeypatch):
     monkeypatch.setattr(webbrowser, "open", opened.append)
     status, out, err = ran("report", "fake", "--open")
     assert status == 0, err
-    assert "".join(out.split()) == str(page).replace(" ", "")
+    lines = out.strip().splitlines()
+    assert "".join(lines[0].split()) == str(page).replace(" ", "")
     assert page.is_file() and opened == [page.as_uri()]
     payload = ran.json("report", "fake", "--session", "s1")
     assert payload["report"] == str(page) and payload["size"] == page.stat().st_size
+
+
+def _pngs(root):
+    return sorted(p.name for p in (root / "runs" / "fake").glob("*/outputs/*.png"))
+
+
+def test_a_run_leaves_the_pngs_to_report_which_draws_the_missing_ones(ran):
+    assert _pngs(ran.root) == []  # the run drew its report's figures inline, no PNG
+    assert ran.json("report", "fake", "--plots", "none")["plots"] == []
+    status, out, err = ran("report", "fake")
+    assert status == 0, err
+    assert _pngs(ran.root) == ["pred_vs_true.png", "residuals.png"]  # the session's best
+    assert "plots: 2 PNG in" in " ".join(out.split())
+    assert ran.json("report", "fake")["plots"] == []  # drawn already: kept as they are
+    every = ran.json("report", "fake", "--plots", "all")["plots"]
+    assert len(every) >= 2 and len(_pngs(ran.root)) == 2 + len(every)
+    status, _, err = ran("report", "fake", "--plots", "report")
+    assert status == 2 and "--plots must be one of best, all, none" in err
+
+
+def test_run_plots_best_draws_the_pngs_at_the_end(cli, fake_registered):
+    payload = cli.json("run", "--engine", "fake", "--plots", "best")["runs"][0]
+    assert [p.rsplit("/", 1)[1] for p in payload["plots"]] == ["pred_vs_true.png", "residuals.png"]
+    assert _pngs(cli.root) == ["pred_vs_true.png", "residuals.png"]
 
 
 @pytest.mark.parametrize(

@@ -81,6 +81,28 @@ class OpenedPage:
         assert len(sizes) >= at_least
         assert all(complete and width > 0 for complete, width in sizes), sizes
 
+    def check_svgs(self, at_least: int) -> list[str]:
+        """Inline SVG figures: laid out with a size, with marks, in view once scrolled to; their captions."""
+        found = self.page.eval_on_selector_all(
+            "figure svg",
+            """svgs => svgs.map(s => {
+                const box = s.getBoundingClientRect();
+                const style = getComputedStyle(s);
+                const marks = s.querySelectorAll("path, rect").length;
+                const caption = s.parentElement.querySelector("figcaption");
+                return [box.width, box.height, style.visibility, style.display, marks,
+                        caption ? caption.textContent : s.getAttribute("aria-label")];
+            })""",
+        )
+        assert len(found) >= at_least, found
+        for width, height, visibility, display, marks, _ in found:
+            assert width > 150 and height > 100 and visibility == "visible" and display != "none"
+            assert marks >= 3
+        first = self.page.locator("figure svg").first
+        first.scroll_into_view_if_needed()
+        assert first.is_visible()
+        return [caption for *_, caption in found]
+
     def screenshot(self, path: Path) -> None:
         self.page.screenshot(path=str(path), full_page=True)
         assert path.stat().st_size > 10_000
@@ -104,7 +126,9 @@ def test_session_report_in_a_browser(browser, reports_workspace, tmp_path):
     assert numbers(page.column("pipelines", "val rmse")) == sorted(numbers(scores), reverse=True)
     page.sort("pipelines", "#")
     assert page.column("pipelines", "#") == before
-    page.check_images(at_least=3 + 2 + 1)  # best plots, score by parameter, heat map
+    captions = page.check_svgs(at_least=3 + 2 + 1)  # best plots, score by parameter, heat map
+    assert {"predicted vs. true", "residuals", "model coefficients"} <= set(captions)
+    assert page.page.locator("img").count() == 0  # no PNG: the figures are drawn in the page
     assert page.page.locator("#failures tbody tr").count() == 2
     page.screenshot(tmp_path / "session_report.png")
     page.check_loaded_alone()  # sorting made no request and no error

@@ -96,3 +96,22 @@ def test_parameter_text_names_the_grid_values():
     names = varying_parameters(rows)
     assert parameter_text(rows[0], names) == "n_components=2"
     assert parameter_text(rows[3], names) == "alpha=0.001"
+
+
+def test_each_grid_point_knows_its_pipeline_and_the_figure_names_it_on_hover():
+    from xml.etree import ElementTree
+
+    from nirs4all_workspace.reports import svg
+
+    rows = demo_rows()
+    rows[0] = row(1, "PLS", "none", {"model.n_components": 2}, 1.2)
+    rows[0] = PipelineRow(**{**rows[0].__dict__, "folder": '0001_<b>"x"</b>'})
+    axis = next(a for a in grid_axes(rows, "rmse", "val") if a.name == "model.n_components")
+    assert len(axis.folders) == len(axis.values) == len(axis.scores)
+    assert axis.folders[0] == '0001_<b>"x"</b>'
+    text = svg.score_by_parameter(
+        axis.name, axis.values, axis.scores, "val rmse", "min", numeric=True, names=axis.folders
+    )
+    titles = ["".join(t.itertext()) for t in ElementTree.fromstring(text).iter("title")]
+    assert '0001_<b>"x"</b>: val rmse 1.2' in titles  # one tooltip per point, escaped in the markup
+    assert "<b>" not in text

@@ -21,13 +21,14 @@ ENGINE_FIGURES = ("equity.png", "drawdown.png", "price_regimes.png")
 
 @pytest.fixture(scope="module")
 def trading(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A workspace with one signals run on bars from a CSV file (plots of the best drawn)."""
+    """A workspace with one signals run on bars from a CSV file (PNGs of the best drawn: --plots best)."""
     tmp = tmp_path_factory.mktemp("trading")
     grid = tmp / "grid.yaml"
     grid.write_text(GRID_YAML)
     data = _bars_csv(tmp / "SYN_1m.csv")
     root = tmp / "ws"
-    status = main(["run", "--engine", "signals", "-d", str(data), "-p", str(grid), "--workspace", str(root)])
+    args = ["run", "--engine", "signals", "-d", str(data), "-p", str(grid), "--plots", "best"]
+    status = main([*args, "--workspace", str(root)])
     assert status == 0
     return root
 
@@ -105,9 +106,11 @@ def test_the_trading_session_report_in_a_browser(trading: Path, tmp_path: Path) 
         try:
             page = OpenedPage(browser, trading / "exports" / "session_reports" / "SYN_1m.html")
             page.check_loaded_alone()
-            alts = page.page.eval_on_selector_all("img", "images => images.map(i => i.alt)")
-            assert {"equity", "drawdown", "price and regimes"} <= {a.split(":")[0] for a in alts}, alts
-            page.check_images(at_least=3)
+            captions = page.check_svgs(at_least=3)  # the engine's charts, drawn inline by the core
+            assert {"equity", "drawdown", "price and regimes"} <= {c.split(":")[0] for c in captions}, (
+                captions
+            )
+            assert page.page.locator("img").count() == 0
             assert page.page.locator("#trades tbody tr").count() >= 1
             assert page.page.locator("#regimes tbody tr").count() >= 2
             page.screenshot(tmp_path / "trading_session_report.png")
@@ -127,3 +130,22 @@ def test_bars_that_are_gone_leave_a_note_not_a_failed_report(trading: Path, caps
         moved.rename(bars)
     _cli(trading, capsys, "report", "SYN_1m")
     assert "could not be drawn" not in (trading / "exports" / "session_reports" / "SYN_1m.html").read_text()
+
+
+def test_report_draws_the_engine_pngs_a_run_left_to_draw(trading: Path, capsys) -> None:
+    """A default run draws no PNG: nirs4all report draws the engine's charts into outputs/."""
+    outputs = list((trading / "runs" / "SYN_1m").glob("*/outputs"))
+    saved = {p: p.read_bytes() for o in outputs for p in o.iterdir()}
+    for path in saved:
+        path.unlink()
+    try:
+        shown = _cli(trading, capsys, "report", "SYN_1m")
+        assert "plots: 3 PNG in" in " ".join(shown.split())
+        names = sorted(p.name for o in outputs for p in o.iterdir())
+        assert names == sorted(ENGINE_FIGURES)
+        for output in outputs:
+            for name in ENGINE_FIGURES:
+                assert (output / name).read_bytes().startswith(b"\x89PNG")
+    finally:
+        for path, data in saved.items():
+            path.write_bytes(data)

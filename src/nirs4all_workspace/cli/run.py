@@ -64,8 +64,11 @@ def run(
     top: Annotated[int, typer.Option(help="Rows of the final table.")] = 10,
     plots: Annotated[
         str,
-        typer.Option(help="Plots drawn into outputs/ at the end: best (the session's best), all or none."),
-    ] = "best",
+        typer.Option(
+            help="Figures at the end: report (in the session report only), best (also the best "
+            "pipeline's PNGs in outputs/), all (PNGs of every completed pipeline) or none."
+        ),
+    ] = "report",
     from_zip: Annotated[
         Path | None,
         typer.Option("--from-zip", help="Re-run the pipelines of a library zip (fullrun: on its own data)."),

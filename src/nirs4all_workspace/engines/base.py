@@ -44,13 +44,14 @@ __all__ = [
 @dataclass
 class ReportSection:
     """A section an engine adds to the session report of its best pipeline (declared in
-    ``EngineDeclaration.figures["session"]``): figures (file name -> PNG bytes, also
-    written to the pipeline's ``outputs/``) with their captions, and an optional table.
+    ``EngineDeclaration.figures["session"]``): figures (file name -> a ``reports.svg.Chart``
+    that the core draws, inline SVG in the page and PNG in the pipeline's ``outputs/`` when
+    asked; or PNG bytes the engine drew itself) with their captions, and an optional table.
     """
 
     title: str
     section_id: str
-    figures: dict[str, bytes] = field(default_factory=dict)
+    figures: dict[str, Any] = field(default_factory=dict)
     captions: dict[str, str] = field(default_factory=dict)
     columns: list[str] = field(default_factory=list)
     rows: list[list[Any]] = field(default_factory=list)

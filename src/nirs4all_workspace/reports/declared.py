@@ -65,11 +65,31 @@ def words_of(rows: Sequence[Any]) -> dict[str, str]:
 
 def engine_sections(workspace: Any, rows: Sequence[Any], folder: str) -> list[Any] | None:
     """The report sections the engine declares for pipeline ``folder`` (``figures["session"]``);
-    None when it declares none (the report draws its own figures of predictions)."""
+    None when it declares none (the report draws its own figures of predictions).
+
+    A section's figures are :class:`.svg.Chart` descriptions (the core draws them: SVG in the
+    page, PNG in ``outputs/`` when asked) or, from an engine that draws its own, PNG bytes.
+    """
     declaration = declaration_of(rows)
     if declaration is None or "session" not in declaration.figures:
         return None
     return declaration.figure_function("session")(workspace, rows[0].dataset, folder)
+
+
+def figure_html(figure: Any, alt: str, caption: str | None) -> Any:
+    """An engine's figure in the page: a :class:`.svg.Chart` inline, PNG bytes embedded."""
+    from . import html, svg
+
+    if isinstance(figure, svg.Chart):
+        return html.svg_figure(svg.chart(figure), caption or alt)
+    return html.image(figure, alt, caption)
+
+
+def figure_png(figure: Any) -> bytes:
+    """An engine's figure as PNG bytes for ``outputs/`` (a chart is drawn with matplotlib)."""
+    from . import plots, svg
+
+    return plots.chart_png(figure) if isinstance(figure, svg.Chart) else figure
 
 
 def section_html(section: Any, images: bool) -> Any:
@@ -80,8 +100,8 @@ def section_html(section: Any, images: bool) -> Any:
     if images and section.figures:
         parts.append(
             html.figures(
-                html.image(png, section.captions.get(n, n), section.captions.get(n))
-                for n, png in section.figures.items()
+                figure_html(figure, section.captions.get(n, n), section.captions.get(n))
+                for n, figure in section.figures.items()
             )
         )
     if section.columns:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -26,13 +26,15 @@ _FIELDS = ("model", "preprocessing")
 
 @dataclass(frozen=True)
 class GridAxis:
-    """One grid parameter: its value and score for each scored pipeline that has it."""
+    """One grid parameter: its value and score for each scored pipeline that has it (and the
+    pipeline's folder, which the figure shows on hover)."""
 
     name: str
     values: list[Any]
     scores: list[float]
     numeric: bool
     log: bool
+    folders: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -89,18 +91,19 @@ def grid_axes(rows: Sequence[PipelineRow], metric: str, partition: str) -> list[
     pairs = scored(rows, metric, partition)
     axes = []
     for name in varying_parameters([row for row, _ in pairs]):
-        values, scores = [], []
+        values, scores, folders = [], [], []
         for row, score in pairs:
             params = parameters_of(row)
             if name in params:
                 values.append(params[name])
                 scores.append(score)
+                folders.append(row.folder)
         if len({_key(v) for v in values}) < 2:
             continue
         numeric = all(_is_number(v) for v in values)
         log = numeric and min(values) > 0 and max(values) / min(values) >= LOG_SPAN
         shown = values if numeric else [display(v) for v in values]
-        axes.append(GridAxis(name, shown, scores, numeric, log))
+        axes.append(GridAxis(name, shown, scores, numeric, log, folders))
     return axes
 
 

@@ -131,6 +131,12 @@ def image(png: bytes, alt: str, caption: str | None = None) -> Markup:
     return Markup(f'<figure><img src="data:image/png;base64,{data}" alt="{escape(alt)}">{text}</figure>')
 
 
+def svg_figure(svg: str, caption: str | None = None) -> Markup:
+    """An inline SVG figure (built by ``reports/svg.py``, which escapes its texts), with a caption."""
+    text = f"<figcaption>{escape(caption)}</figcaption>" if caption else ""
+    return Markup(f"<figure>{svg}{text}</figure>")
+
+
 def figures(items: Iterable[Markup]) -> Markup:
     """Images side by side, wrapping on narrow screens."""
     return Markup(f'<div class="figures">{"".join(items)}</div>')

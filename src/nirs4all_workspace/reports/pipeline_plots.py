@@ -1,4 +1,4 @@
-"""The plots of one pipeline, written to its ``outputs/`` folder.
+"""The plots of one pipeline: inline SVG in the session report, PNG in its ``outputs/`` folder.
 
 * ``pred_vs_true.png``: predicted against true values (validation out-of-fold
   and test), the 1:1 line and the scores (regression);
@@ -9,7 +9,8 @@
 
 They are drawn from the catalog's rows (in memory at the end of a run, or read
 back from the catalog) so that a pipeline whose folder is gone can still be
-drawn in a report.
+drawn in a report. The same figures come as SVG (:mod:`.svg`, for the session
+report, no matplotlib) or as PNG (:mod:`.plots`, for ``outputs/``, only when asked).
 """
 
 from __future__ import annotations
@@ -44,28 +45,34 @@ class PipelinePlotInput:
     feature_names: Sequence[str] | None = None
 
 
-def pipeline_figures(data: PipelinePlotInput) -> dict[str, bytes]:
-    """PNG bytes by file name (see the module docstring for which plots a pipeline gets)."""
-    from . import plots
+def pipeline_figures(data: PipelinePlotInput, draw: Any = None) -> dict[str, Any]:
+    """The figures by file name (see the module docstring for which plots a pipeline gets).
 
-    figures: dict[str, bytes] = {}
+    ``draw`` is the module that draws them: :mod:`.plots` (PNG bytes, the default) or
+    :mod:`.svg` (SVG text); both have the same four functions.
+    """
+    if draw is None:
+        from . import plots as draw
+    from .plots import Series
+
+    figures: dict[str, Any] = {}
     shown = [data.arrays[p] for p in SHOWN_PARTITIONS if p in data.arrays]
     if not shown:
         return figures
     if data.task == "classification":
         classes = [str(c) for c in data.classes or sorted({*_labels(shown)})]
         matrices = [(a.partition, confusion_matrix(a.y_true, a.y_pred, classes)) for a in shown]
-        figures["confusion_matrix.png"] = plots.confusion_matrices(matrices, classes, data.folder)
+        figures["confusion_matrix.png"] = draw.confusion_matrices(matrices, classes, data.folder)
     else:
-        series = [plots.Series(a.partition, a.y_true, a.y_pred) for a in shown]
-        figures["pred_vs_true.png"] = plots.predicted_vs_true(series, data.folder, score_lines(data))
-        figures["residuals.png"] = plots.residuals(series, data.folder)
+        series = [Series(a.partition, a.y_true, a.y_pred) for a in shown]
+        figures["pred_vs_true.png"] = draw.predicted_vs_true(series, data.folder, score_lines(data))
+        figures["residuals.png"] = draw.residuals(series, data.folder)
     coefficients = model_coefficients(data.model)
     if coefficients is not None:
         x, xlabel = feature_axis(data.feature_names, coefficients.shape[1])
         labels = [str(c) for c in data.classes or []] if len(coefficients) > 1 else []
         title = f"{type(data.model).__name__} coefficients: {data.folder}"
-        figures["coefficients.png"] = plots.coefficients(x, coefficients, labels, xlabel, title)
+        figures["coefficients.png"] = draw.coefficients(x, coefficients, labels, xlabel, title)
     return figures
 
 
@@ -149,7 +156,33 @@ def write_pipeline_plots(
     return written
 
 
-def existing_plots(workspace: Workspace, dataset: str, folder: str) -> dict[str, bytes]:
-    """The plots already in a pipeline's ``outputs/`` (known names only, in their usual order)."""
-    outputs = workspace.layout.pipeline(dataset, folder).outputs_dir
-    return {name: (outputs / name).read_bytes() for name in PLOT_FILES if (outputs / name).is_file()}
+def catalog_plot_input(workspace: Workspace, row: Any) -> PipelinePlotInput:
+    """Plot data of a pipeline read back from the catalog (a :class:`PipelineRow`).
+
+    The fitted model (for the coefficients) is loaded while the folder exists and its
+    file is sound; the wavelengths come from ``_state/dataset.json`` of the row's session.
+    """
+    from ..errors import IntegrityError
+    from ..workspace.dataset_info import dataset_info
+    from .pipelines import pipeline_arrays
+
+    model = None
+    if workspace.layout.pipeline(row.dataset, row.folder).dir.is_dir():
+        try:
+            record = workspace.manifests.read_pipeline(row.dataset, row.folder)
+            model = load_model(workspace, row.dataset, record)
+        except IntegrityError:
+            model = None  # the plots of predictions do not need it
+    try:
+        info = dataset_info(workspace.layout, row.dataset, row.session)
+    except IntegrityError:
+        info = None
+    return PipelinePlotInput(
+        folder=row.folder,
+        task=row.task,
+        classes=row.classes,
+        arrays=pipeline_arrays(workspace.predictions, row),
+        scores=row.scores,
+        model=model,
+        feature_names=info.feature_names if info is not None else None,
+    )

@@ -377,3 +377,47 @@ def bars(labels: Sequence[str], values: Sequence[float], metric_label: str, titl
     axes.set_xlabel(metric_label, fontsize=9)
     axes.set_title(short_label(title, 70), fontsize=10)
     return _png(figure)
+
+
+# -- what engines describe ------------------------------------------------------
+def chart_png(chart: Any) -> bytes:
+    """An engine's :class:`.svg.Chart` drawn as a PNG (the same marks as its SVG)."""
+    figure = _figure(chart.width / DPI, chart.height / DPI)
+    axes = figure.add_subplot()
+    _style(axes)
+    markers = {"o": "o", "^": "^", "v": "v", "D": "D"}
+    for layer in chart.layers:
+        if layer.kind == "line":
+            axes.plot(
+                layer.x,
+                layer.y,
+                color=layer.colour,
+                linewidth=1.2,
+                label=layer.label,
+                linestyle="--" if layer.dash else "-",
+            )
+        elif layer.kind == "fill":
+            axes.fill_between(
+                layer.x, layer.y, 0.0, color=layer.colour, alpha=layer.opacity, linewidth=0, label=layer.label
+            )
+        elif layer.kind == "points":
+            axes.scatter(
+                layer.x,
+                layer.y,
+                marker=markers.get(layer.marker, "o"),
+                s=18,
+                color=layer.colour,
+                label=layer.label,
+                zorder=3,
+            )
+        elif layer.kind == "spans":
+            for index, (start, stop) in enumerate(layer.x):
+                axes.axvspan(
+                    start, stop, color=layer.colour, linewidth=0, label=layer.label if index == 0 else None
+                )
+    axes.set_xlabel(chart.xlabel, fontsize=9)
+    axes.set_ylabel(chart.ylabel, fontsize=9)
+    axes.set_title(short_label(chart.title, 90), fontsize=10)
+    if any(layer.label for layer in chart.layers):
+        axes.legend(loc="best", fontsize=7, frameon=False, ncol=3)
+    return _png(figure)

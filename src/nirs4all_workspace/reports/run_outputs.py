@@ -1,9 +1,13 @@
 """What a run draws and writes once all its pipelines have finished.
 
-Plots are never drawn during the grid: at the end of ``nirs4all run`` the best
-pipeline of the session (or every completed one with ``--plots all``) gets its
-``outputs/*.png``, then the dataset's session report is rewritten. The time
-this takes is measured and returned, so the CLI can show what it added.
+Plots are never drawn during the grid. At the end of ``nirs4all run`` the
+dataset's session report is rewritten with its figures as inline SVG (no
+matplotlib: milliseconds). The PNG files of ``outputs/`` are drawn only when
+asked: ``--plots best`` (the session's best pipeline) or ``--plots all`` (every
+completed one) at the end of the run, or later by ``nirs4all report``
+(:func:`write_session_plots`, the pipelines that have none yet). ``--plots none``
+draws nothing, not even the report's figures. The time this takes is measured
+and returned, so the CLI can show what it added.
 
 A failure here never fails the run (its results are already stored): it is
 returned as a message and written to ``run.log``.
@@ -20,10 +24,17 @@ from typing import Any
 from ..errors import InputError
 from ..facade import Workspace
 from ..workspace.saver import SavedPipeline
-from .pipeline_plots import PipelinePlotInput, load_model, pipeline_figures, write_pipeline_plots
-from .pipelines import arrays_from_data_rows, best_by
+from .pipeline_plots import (
+    PipelinePlotInput,
+    catalog_plot_input,
+    load_model,
+    pipeline_figures,
+    write_pipeline_plots,
+)
+from .pipelines import PipelineRow, arrays_from_data_rows, best_by, best_row, catalog_rows, latest_session
 
-PLOT_CHOICES = ("best", "all", "none")
+PLOT_CHOICES = ("report", "best", "all", "none")
+DEFAULT_PLOTS = "report"  # the report's figures (SVG) only: the PNGs are drawn when asked
 
 
 @dataclass
@@ -45,7 +56,7 @@ PLOTTED_TASKS = ("regression", "classification")
 
 
 def check_plots(plots: str) -> str:
-    """``plots`` if it is one of best, all, none; InputError otherwise."""
+    """``plots`` if it is one of report, best, all, none; InputError otherwise."""
     if plots not in PLOT_CHOICES:
         raise InputError(f"--plots must be one of {', '.join(PLOT_CHOICES)}, not {plots!r}")
     return plots
@@ -54,14 +65,13 @@ def check_plots(plots: str) -> str:
 def pipelines_to_plot(
     saved: list[SavedPipeline], plots: str, metric: str, partition: str, direction: str
 ) -> list[SavedPipeline]:
-    """The session's best pipeline (ties: the earlier one), every completed one, or none."""
-    if plots == "none":
+    """The session's best pipeline (ties: the earlier one), every completed one, or none
+    (``report`` and ``none`` draw no PNG)."""
+    if plots not in ("best", "all"):
         return []
     # The figures are those of predictions (true vs. predicted): other tasks (e.g. the
     # trading strategies) have no y to draw.
-    completed = [
-        s for s in saved if s.status == "completed" and s.record.get("task") in PLOTTED_TASKS
-    ]
+    completed = [s for s in saved if s.status == "completed" and s.record.get("task") in PLOTTED_TASKS]
     if plots == "all":
         return completed
     best = best_by(completed, lambda s: s.score(metric, partition), direction)
@@ -91,11 +101,11 @@ def _engine_plots(workspace: Workspace, report: Any, plots: str) -> list[Path]:
     """The figures the engine declares for its session report (``figures["session"]``), written
     into the outputs/ of the best pipeline (of every completed one with ``--plots all``)."""
     from ..engines.registry import find_declaration
-    from .declared import engine_sections
+    from .declared import engine_sections, figure_png
 
     completed = [s for s in report.saved if s.status == "completed"]
     declaration = find_declaration(completed[0].record.get("engine")) if completed else None
-    if plots == "none" or declaration is None or "session" not in declaration.figures:
+    if plots not in ("best", "all") or declaration is None or "session" not in declaration.figures:
         return []
     if plots != "all":
         best = best_by(completed, lambda s: s.score(report.metric, report.partition), report.direction)
@@ -105,12 +115,15 @@ def _engine_plots(workspace: Workspace, report: Any, plots: str) -> list[Path]:
         task = saved.record.get("task")
         rows = [SimpleNamespace(engine=declaration.name, dataset=report.dataset, task=task)]
         for section in engine_sections(workspace, rows, saved.handle.folder) or []:
-            written += write_pipeline_plots(workspace, report.dataset, saved.handle.folder, section.figures)
+            pngs = {name: figure_png(figure) for name, figure in section.figures.items()}
+            written += write_pipeline_plots(workspace, report.dataset, saved.handle.folder, pngs)
     return written
 
 
-def write_run_outputs(workspace: Workspace, report: Any, dataset: Any, plots: str = "best") -> RunOutputs:
-    """Draw the chosen pipelines' plots, then rewrite the session report (see the module docstring).
+def write_run_outputs(
+    workspace: Workspace, report: Any, dataset: Any, plots: str = DEFAULT_PLOTS
+) -> RunOutputs:
+    """Draw the chosen pipelines' PNGs, then rewrite the session report (see the module docstring).
 
     ``report`` is the run's ExperimentReport, ``dataset`` the engine's dataset
     (its ``feature_names``, when it has them, label the coefficient plots).
@@ -140,10 +153,58 @@ def write_run_outputs(workspace: Workspace, report: Any, dataset: Any, plots: st
     return outputs
 
 
+def write_session_plots(
+    workspace: Workspace, dataset: str, session: str | None = None, plots: str = "best"
+) -> list[Path]:
+    """Draw the PNGs of a session's pipelines that have none yet (``nirs4all report``); the paths.
+
+    ``best``: the session's best pipeline; ``all``: every completed one; ``report`` or
+    ``none``: nothing. Drawn from the catalog (with the engine's figures when it declares
+    some); a pipeline whose folder is gone, or whose ``outputs/`` holds PNGs already, is
+    left as it is. Raises PipelineNotFound for an unknown dataset or session.
+    """
+    from .declared import declaration_of
+    from .session import criterion_for, session_entry
+
+    check_plots(plots)
+    if plots not in ("best", "all"):
+        return []
+    rows = catalog_rows(workspace.predictions, dataset)
+    session = session or latest_session(workspace.predictions, dataset)
+    completed = [r for r in rows if r.session == session and r.status == "completed"]
+    if not completed:
+        return []
+    if plots == "best":  # by the criterion the session chose its best by, as its report says
+        c = criterion_for(session_entry(workspace.layout.run_config_json(dataset), session), completed)
+        best = best_row(completed, c.metric, c.partition, c.direction)
+        completed = [best] if best is not None else []
+    declaration = declaration_of(completed)
+    written: list[Path] = []
+    for row in completed:
+        paths = workspace.layout.pipeline(dataset, row.folder)
+        if not paths.dir.is_dir() or any(paths.outputs_dir.glob("*.png")):
+            continue
+        written += write_pipeline_plots(
+            workspace, dataset, row.folder, _row_pngs(workspace, row, declaration)
+        )
+    return written
+
+
+def _row_pngs(workspace: Workspace, row: PipelineRow, declaration: Any) -> dict[str, bytes]:
+    from .declared import engine_sections, figure_png
+
+    if declaration is not None and "session" in declaration.figures:
+        sections = engine_sections(workspace, [row], row.folder) or []
+        return {n: figure_png(f) for section in sections for n, f in section.figures.items()}
+    if row.task not in PLOTTED_TASKS:
+        return {}
+    return pipeline_figures(catalog_plot_input(workspace, row))
+
+
 def report_step(end: Any) -> None:
-    """Post-run step: the chosen plots and the session report (``report.outputs``)."""
-    plots = end.options.get("plots", "best")
+    """Post-run step: the session report, and the PNGs asked for (``report.outputs``)."""
+    plots = end.options.get("plots", DEFAULT_PLOTS)
     end.report.outputs = write_run_outputs(end.workspace, end.report, end.dataset, plots)
 
 
-report_step.check = lambda options: check_plots(options.get("plots", "best"))  # type: ignore[attr-defined]
+report_step.check = lambda options: check_plots(options.get("plots", DEFAULT_PLOTS))  # type: ignore[attr-defined]

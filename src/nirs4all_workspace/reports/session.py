@@ -5,7 +5,8 @@ the best pipeline's plots, the score against each grid parameter, heat maps of
 two-parameter grids, a sortable table of every pipeline of the session with a
 relative link to its folder, the failures with their error, and the earlier
 sessions. It is refreshed at the end of each ``nirs4all run`` and by
-``nirs4all report DATASET``.
+``nirs4all report DATASET``. Its figures are inline SVG drawn from the catalog
+(:mod:`.svg`, no matplotlib), so writing it takes tens of milliseconds.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError, IntegrityError, PipelineNotFound, WorkspaceError
+from ..errors import InputError, PipelineNotFound, WorkspaceError
 from ..facade import Workspace
 from ..version import __version__
 from ..workspace.atomic import atomic_write_text
@@ -33,8 +34,8 @@ from .declared import (
     words_of,
 )
 from .grid import grid_axes, heat_maps, parameter_text, varying_parameters
-from .pipeline_plots import PipelinePlotInput, existing_plots, load_model, pipeline_figures
-from .pipelines import PipelineRow, best_row, catalog_rows, latest_session, pipeline_arrays
+from .pipeline_plots import catalog_plot_input, pipeline_figures
+from .pipelines import PipelineRow, best_row, catalog_rows, latest_session
 
 PLOT_TITLES = {
     "pred_vs_true.png": "predicted vs. true",
@@ -61,7 +62,7 @@ class Criterion:
         return f"{self.label} ({'lower' if self.direction == 'min' else 'higher'} is better)"
 
 
-def _session_entry(path: Path, session: str) -> dict[str, Any]:
+def session_entry(path: Path, session: str) -> dict[str, Any]:
     """The entry of ``session`` in ``run_config.json`` or ``run_summary.json`` ({} if absent)."""
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
@@ -104,8 +105,8 @@ class SessionPage:
             )
         self.images = images
         self.path = self.layout.session_report(dataset)
-        self.config = _session_entry(self.layout.run_config_json(dataset), self.session)
-        self.summary = _session_entry(self.layout.run_summary_json(dataset), self.session)
+        self.config = session_entry(self.layout.run_config_json(dataset), self.session)
+        self.summary = session_entry(self.layout.run_summary_json(dataset), self.session)
         self.criterion = criterion_for(self.config, self.rows)
         c = self.criterion
         self.best = best_row(self.rows, c.metric, c.partition, c.direction)
@@ -215,37 +216,17 @@ class SessionPage:
         if self.images:
             figures = self.best_figures(best)
             parts.append(
-                html.figures(
-                    html.image(png, PLOT_TITLES.get(n, n), PLOT_TITLES.get(n)) for n, png in figures.items()
-                )
+                html.figures(html.svg_figure(svg, PLOT_TITLES.get(n, n)) for n, svg in figures.items())
             )
         else:
             parts.append(html.paragraph("Plots were not drawn (--plots none).", "note"))
         return html.section(f"Best pipeline: {best.folder}", *parts, section_id="best")
 
-    def best_figures(self, row: PipelineRow) -> dict[str, bytes]:
-        """The pipeline's ``outputs/`` plots if it has them, else drawn now from the catalog."""
-        folder = self.layout.pipeline(row.dataset, row.folder).dir
-        if folder.is_dir():
-            found = existing_plots(self.workspace, row.dataset, row.folder)
-            if found:
-                return found
-        model = None
-        if folder.is_dir():
-            try:
-                record = self.workspace.manifests.read_pipeline(row.dataset, row.folder)
-                model = load_model(self.workspace, row.dataset, record)
-            except IntegrityError:
-                model = None  # the plots of predictions do not need it
-        data = PipelinePlotInput(
-            folder=row.folder,
-            task=row.task,
-            classes=row.classes,
-            arrays=pipeline_arrays(self.workspace.predictions, row),
-            scores=row.scores,
-            model=model,
-        )
-        return pipeline_figures(data)
+    def best_figures(self, row: PipelineRow) -> dict[str, str]:
+        """The pipeline's figures as inline SVG, drawn from the catalog (its folder may be gone)."""
+        from . import svg
+
+        return pipeline_figures(catalog_plot_input(self.workspace, row), svg)
 
     def grid_section(self) -> html.Markup:
         c = self.criterion
@@ -263,19 +244,25 @@ class SessionPage:
         if not self.images:
             parts.append(html.paragraph("Plots were not drawn (--plots none).", "note"))
             return html.section("Score by grid parameter", *parts, section_id="grid")
-        from . import plots
+        from . import svg
 
         images = [
-            html.image(
-                plots.score_by_parameter(
-                    a.name, a.values, a.scores, c.label, c.direction, numeric=a.numeric, log=a.log
-                ),
-                f"{c.label} by {a.name}",
+            html.svg_figure(
+                svg.score_by_parameter(
+                    a.name,
+                    a.values,
+                    a.scores,
+                    c.label,
+                    c.direction,
+                    numeric=a.numeric,
+                    log=a.log,
+                    names=a.folders,
+                )
             )
             for a in axes
         ]
         for grid in heat_maps(self.rows, c.metric, c.partition, c.direction):
-            png = plots.heat_map(
+            drawn = svg.heat_map(
                 (grid.row_name, grid.row_labels),
                 (grid.column_name, grid.column_labels),
                 grid.values,
@@ -283,7 +270,7 @@ class SessionPage:
                 c.direction,
                 f"best {c.label}: {grid.title}",
             )
-            images.append(html.image(png, f"heat map of {c.label}: {grid.title}", f"heat map: {grid.title}"))
+            images.append(html.svg_figure(drawn, f"heat map: {grid.title}"))
         parts.append(html.figures(images))
         return html.section("Score by grid parameter", *parts, section_id="grid")
 
@@ -433,7 +420,7 @@ def write_session_report(
     """(Re)write ``exports/session_reports/<dataset>.html``; returns its path.
 
     Raises PipelineNotFound when the catalog has no pipeline of ``dataset``
-    (or of ``session``); ``images=False`` leaves the plots out (no matplotlib).
+    (or of ``session``); ``images=False`` leaves the figures out (``--plots none``).
     """
     page = SessionPage(workspace, dataset, session, images)
     text = page.html()

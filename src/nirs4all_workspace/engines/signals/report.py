@@ -1,19 +1,22 @@
 """The session-report sections of the best strategy: equity, drawdown, price and regimes, trades.
 
 Declared in ``declaration.py`` (``figures["session"]``); the report core calls
-:func:`session_sections` and draws what it returns (it writes the PNGs into the
-pipeline's ``outputs/`` and embeds them in the HTML). The curves are replayed
-from the stored change points on the bars the run recorded, with the fee of
-the variant, so they match its metrics. matplotlib only through its object API.
+:func:`session_sections` and draws what it returns: each figure is a
+``reports.svg.Chart`` (lines, filled areas, shaded spans, markers) that the core
+draws as inline SVG in the session report and as a PNG in the pipeline's
+``outputs/`` when asked (``--plots best``, ``nirs4all report``). This module
+draws nothing itself (no matplotlib). The curves are replayed from the stored
+change points on the bars the run recorded, with the fee of the variant, so
+they match its metrics.
 """
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 import numpy as np
 
+from ...reports.svg import Chart, Layer
 from ..base import ReportSection
 from .cache import CLASSIFIERS_FOLDER, dataset_cache
 from .evaluate import bar_returns, trades_from_changes
@@ -25,32 +28,6 @@ MUTED = "#8c959f"
 REGIME_COLORS = ("#d0e8f2", "#fbe3c8", "#dcefd9", "#efd9ef", "#f6f1c1", "#e0e0e0")
 MAX_TRADES = 20  # rows of the trade table: the last ones
 REGIME_COLUMNS = ("n_trades", "sharpe", "total_return", "max_drawdown", "win_rate")
-
-
-def _figure(width: float, height: float) -> Any:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(width, height), dpi=100, layout="constrained")
-    FigureCanvasAgg(figure)
-    return figure
-
-
-def _axes(figure: Any) -> Any:
-    axes = figure.add_subplot()
-    axes.grid(True, color="#eaeef2", linewidth=0.8)
-    axes.set_axisbelow(True)
-    for side in ("top", "right"):
-        axes.spines[side].set_visible(False)
-    axes.tick_params(labelsize=8)
-    axes.set_xlabel("bar", fontsize=9)
-    return axes
-
-
-def _png(figure: Any) -> bytes:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", metadata={"Software": None})
-    return buffer.getvalue()
 
 
 def _regimes(ws: Any, dataset: str, record: dict[str, Any]) -> tuple[str, np.ndarray, tuple[str, ...]] | None:
@@ -75,48 +52,47 @@ def _spans(codes: np.ndarray) -> list[tuple[int, int, int]]:
     return [(int(a), int(b), int(codes[a])) for a, b in zip(starts, stops, strict=True)]
 
 
-def _curves(name: str, x: np.ndarray, equity: np.ndarray, hold: np.ndarray) -> tuple[bytes, bytes]:
-    """The equity curve against buy and hold, and the drawdown, as PNG bytes."""
-    figure = _figure(7.0, 3.6)
-    axes = _axes(figure)
-    axes.plot(x, equity, color=ACCENT, linewidth=1.2, label=f"{name} (net of fees)")
-    axes.plot(x, hold, color=MUTED, linewidth=1.0, label="buy and hold")
-    axes.set_ylabel("equity (start = 1)", fontsize=9)
-    axes.set_title(f"equity: {name} against buy and hold", fontsize=10)
-    axes.legend(loc="best", fontsize=8, frameon=False)
-    equity_png = _png(figure)
+def _curves(name: str, x: np.ndarray, equity: np.ndarray, hold: np.ndarray) -> tuple[Chart, Chart]:
+    """The equity curve against buy and hold, and the drawdown."""
+    equity_chart = Chart(
+        f"equity: {name} against buy and hold",
+        "bar",
+        "equity (start = 1)",
+        (
+            Layer("line", x, equity, ACCENT, f"{name} (net of fees)"),
+            Layer("line", x, hold, MUTED, "buy and hold"),
+        ),
+    )
     drawdown = equity / np.maximum.accumulate(equity) - 1.0
-    figure = _figure(7.0, 2.6)
-    axes = _axes(figure)
-    axes.fill_between(x, drawdown * 100.0, 0.0, color="#cf222e", alpha=0.35, linewidth=0)
-    axes.set_ylabel("drawdown (%)", fontsize=9)
-    axes.set_title(f"drawdown of {name} (worst {drawdown.min() * 100:.2f} %)", fontsize=10)
-    return equity_png, _png(figure)
+    drawdown_chart = Chart(
+        f"drawdown of {name} (worst {drawdown.min() * 100:.2f} %)",
+        "bar",
+        "drawdown (%)",
+        (Layer("fill", x, drawdown * 100.0, "#cf222e"),),
+        height=260,
+    )
+    return equity_chart, drawdown_chart
 
 
-def _price(name: str, close: np.ndarray, trades: Any, regimes: Any) -> bytes:
+def _price(name: str, close: np.ndarray, trades: Any, regimes: Any) -> Chart:
     """The price with the regimes shaded and the entries and exits marked."""
-    figure = _figure(7.0, 3.6)
-    axes = _axes(figure)
+    layers: list[Layer] = []
     if regimes is not None:
         _, codes, labels = regimes
-        seen: set[int] = set()
+        spans: dict[int, list[tuple[int, int]]] = {}
         for start, stop, code in _spans(codes):
+            spans.setdefault(code, []).append((start, stop))
+        for code, pieces in spans.items():
             regime = labels[code] if 0 <= code < len(labels) else "warmup"  # code -1: not classified yet
-            label = regime if code not in seen else None
-            seen.add(code)
-            axes.axvspan(
-                start, stop, color=REGIME_COLORS[code % len(REGIME_COLORS)], linewidth=0, label=label
+            layers.append(
+                Layer("spans", pieces, colour=REGIME_COLORS[code % len(REGIME_COLORS)], label=regime)
             )
-    axes.plot(np.arange(len(close)), close, color="#24292f", linewidth=0.8)
+    layers.append(Layer("line", np.arange(len(close)), close, "#24292f"))
     entries, exits = trades.start, trades.end[~trades.is_open]
-    axes.scatter(entries, close[entries], marker="^", s=18, color="#1a7f37", label="entry", zorder=3)
-    axes.scatter(exits, close[exits], marker="v", s=18, color="#cf222e", label="exit", zorder=3)
+    layers.append(Layer("points", entries, close[entries], "#1a7f37", "entry", marker="^"))
+    layers.append(Layer("points", exits, close[exits], "#cf222e", "exit", marker="v"))
     where = f"regimes of {regimes[0]}" if regimes is not None else "no regime classifier"
-    axes.set_title(f"price, {where}, trades of {name}", fontsize=10)
-    axes.set_ylabel("close", fontsize=9)
-    axes.legend(loc="best", fontsize=7, frameon=False, ncol=3)
-    return _png(figure)
+    return Chart(f"price, {where}, trades of {name}", "bar", "close", tuple(layers))
 
 
 def _trade_rows(bars: Any, trades: Any) -> list[list[Any]]:
@@ -169,14 +145,14 @@ def session_sections(ws: Any, dataset: str, folder: str) -> list[ReportSection]:
     trades = trades_from_changes(member.signal.bar_idx, member.signal.values, bars.n_samples)
     equity = np.cumprod(1.0 + np.nan_to_num(bar_returns(ctx, trades, fee)))
     x = np.arange(bars.n_samples)
-    equity_png, drawdown_png = _curves(member.variant, x, equity, bars.close / bars.close[0])
-    price_png = _price(member.variant, bars.close, trades, _regimes(ws, dataset, member.record))
+    equity_chart, drawdown_chart = _curves(member.variant, x, equity, bars.close / bars.close[0])
+    price_chart = _price(member.variant, bars.close, trades, _regimes(ws, dataset, member.record))
     rows = _trade_rows(bars, trades)
     return [
         ReportSection(
             "Equity and drawdown",
             "equity",
-            {"equity.png": equity_png, "drawdown.png": drawdown_png, "price_regimes.png": price_png},
+            {"equity.png": equity_chart, "drawdown.png": drawdown_chart, "price_regimes.png": price_chart},
             {
                 "equity.png": "equity: the strategy against buy and hold",
                 "drawdown.png": "drawdown: below the running peak",
