@@ -419,11 +419,12 @@ def _binaries_note(plan, after: bool) -> str:
         verb = "were freed" if after else "are freed with them"
         return f"  binaries: {count} files ({human_size(size)}) used only by these pipelines {verb}"
     now = count - spared.files
-    freed = f"{now} ({human_size(size - spared.size)}) freed at once, " if now else ""
+    freed = f", {now} ({human_size(size - spared.size)}) freed at once" if now else ""
+    which = f"{spared.files} ({human_size(spared.size)})" if now else "all"
     lead = "  binaries" if after else "  binaries, after the deletion"
     return (
-        f"{lead}: {count} files ({human_size(size)}) used only by these pipelines: {freed}"
-        f"{spared.files} ({human_size(spared.size)}) kept {_grace(spared.min_age_s)} in case a run "
+        f"{lead}: {count} files ({human_size(size)}) used only by these pipelines{freed}; "
+        f"{which} kept {_grace(spared.min_age_s)} in case a run "
         f"reuses them, collectable from {spared.when()} by 'nirs4all workspace gc' "
         "(at once: 'nirs4all workspace gc --min-age 0')"
     )

@@ -3,7 +3,7 @@
 The finished pipelines of the dataset (or of one session) go into
 ``catalog/archives/runs/<dataset>[_<session>]_<UTC date-time>.tar.gz`` with the
 binaries they reference, the dataset's session files and, if it is among them,
-the best-result file; ``manifest.json`` lists each member's size and SHA-256.
+the best-result file and ``_state/best.json``; ``manifest.json`` lists each member's size and SHA-256.
 The tar is written to a temporary and renamed, then read back and checked
 against those digests. Only then is it registered (the pipelines' catalog rows
 become ``archived``) and are the pipelines deleted, as ``runs delete`` does.
@@ -25,6 +25,8 @@ from ..workspace.locking import FileLock
 from ..workspace.manifest import utc_now
 from .gc import Spared, binaries_only_of
 from .retention import DeletionPlan, DeletionReport, PipelineEntry, delete_pipelines, select_pipelines
+
+BEST_STATE_MEMBER = "_state/best.json"
 
 
 @dataclass
@@ -98,6 +100,9 @@ def plan_runs_archive(workspace: Workspace, dataset: str, session: str | None = 
     if best is not None and any(p.folder == best.folder for p in pipelines):
         extra.append(layout.best_csv(dataset, best.folder))
     members += [(f"{dataset}/{path.name}", path) for path in extra if path.is_file()]
+    if best is not None and any(p.folder == best.folder for p in pipelines):
+        # So that a restore puts back the very best.json the best had (runs restore --from-archive).
+        members.append((f"{dataset}/{BEST_STATE_MEMBER}", layout.best_state_file(dataset)))
     own = binaries_only_of(workspace, dataset, {p.folder for p in pipelines})
     return RunsArchivePlan(dataset, session, pipelines, members, incomplete, best, own)
 

@@ -22,6 +22,7 @@ catalog lacks are added and the best is chosen again. The archive stays.
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 import tarfile
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ from ..workspace.locking import FileLock
 from ..workspace.numbering import raise_mark
 from ..workspace.trash import records as trash_records
 from ..workspace.trash import tree_digest
+from .archive_runs import BEST_STATE_MEMBER
 from .retention import refresh_best
 
 SESSION_FILES = ("run_config.json", "run_summary.json", "run.log")
@@ -98,7 +100,7 @@ def find_archive(workspace: Workspace, archive: str) -> Path:
 
 def _safe_name(name: str, dataset: str) -> str | None:  # noqa: PLR0911 - one return per rule
     """Why member ``name`` is not one a runs archive may hold (None when it is)."""
-    if name == MANIFEST_NAME:
+    if name in (MANIFEST_NAME, f"{dataset}/{BEST_STATE_MEMBER}"):
         return None
     pure = PurePosixPath(name)
     if "\\" in name or pure.is_absolute() or any(part in ("", ".", "..") for part in name.split("/")):
@@ -184,7 +186,7 @@ def plan_archive_restore(workspace: Workspace, archive: str) -> ArchiveRestorePl
     manifest, members = _read_checked(path)
     dataset = manifest.dataset
     layout = workspace.layout
-    folders = sorted({name.split("/")[1] for name in members if name.count("/") >= 2} - {"_binaries"})
+    folders = sorted({n.split("/")[1] for n in members if n.count("/") >= 2} - {"_binaries", "_state"})
     live = {p.number: p.folder for p in workspace.manifests.list_folders(dataset)}
     trashed = {int(p.number): p.folder for r in trash_records(layout, dataset) for p in r.in_trash()}
     plan = ArchiveRestorePlan(path, dataset, [], {n: d for n, d in members.items() if n != MANIFEST_NAME})
@@ -213,6 +215,34 @@ def plan_archive_restore(workspace: Workspace, archive: str) -> ArchiveRestorePl
     return plan
 
 
+def _put_back_best_state(workspace: Workspace, dataset: str, best: Any, saved: bytes) -> None:
+    """The archived ``best.json``, byte for byte, when it names the best just chosen with its score."""
+    try:
+        data = json.loads(saved)
+    except ValueError:
+        return
+    if not isinstance(data, dict) or (data.get("folder"), data.get("score")) != (best.folder, best.score):
+        return
+    with FileLock(workspace.layout.dataset_lock(dataset)):
+        if workspace.best.current(dataset) == best:  # nobody chose otherwise meanwhile
+            atomic_write_bytes(workspace.layout.best_state_file(dataset), saved)
+
+
+def _binaries_to_write(workspace: Workspace, plan: ArchiveRestorePlan) -> list[tuple[Path, bytes]]:
+    """Archived binaries the dataset lacks; IntegrityError if one of the same name differs."""
+    binaries = []
+    for name, data in sorted(plan.files.items()):
+        parts = name.split("/")
+        if parts[1] != "_binaries":
+            continue
+        target = workspace.layout.binary_path(plan.dataset, parts[2])
+        if not target.is_file():
+            binaries.append((target, data))
+        elif hashlib.sha256(target.read_bytes()).digest() != hashlib.sha256(data).digest():
+            raise IntegrityError(f"{target} differs from the archived binary of that name; nothing restored")
+    return binaries
+
+
 def restore_from_archive(workspace: Workspace, plan: ArchiveRestorePlan) -> ArchiveRestoreReport:
     """Put the planned pipelines back (see the module docstring); IntegrityError if a binary of
     the same name but other content is in the way (nothing is moved into place then)."""
@@ -221,19 +251,7 @@ def restore_from_archive(workspace: Workspace, plan: ArchiveRestorePlan) -> Arch
     layout = workspace.layout
     dataset = plan.dataset
     make_dirs(layout.state_dir(dataset))
-    binaries: list[tuple[Path, bytes]] = []
-    for name, data in sorted(plan.files.items()):
-        parts = name.split("/")
-        if parts[1] != "_binaries":
-            continue
-        target = layout.binary_path(dataset, parts[2])
-        if target.is_file():
-            if hashlib.sha256(target.read_bytes()).digest() != hashlib.sha256(data).digest():
-                raise IntegrityError(
-                    f"{target} differs from the archived binary of that name; nothing was restored"
-                )
-            continue
-        binaries.append((target, data))
+    binaries = _binaries_to_write(workspace, plan)
     staging = layout.trash_dir(dataset, new_id())
     try:
         for folder in plan.pipelines:
@@ -258,6 +276,9 @@ def restore_from_archive(workspace: Workspace, plan: ArchiveRestorePlan) -> Arch
             atomic_write_bytes(target, data)
     added = restore_unlisted(workspace, dataset)
     best = refresh_best(workspace, dataset)
+    saved = plan.files.get(f"{dataset}/{BEST_STATE_MEMBER}")
+    if best is not None and saved is not None:
+        _put_back_best_state(workspace, dataset, best, saved)
     if plan.pipelines:
         workspace.sessions.log(
             dataset,

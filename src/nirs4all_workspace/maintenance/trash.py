@@ -355,10 +355,17 @@ def restore(workspace: Workspace, plan: RestorePlan) -> RestoreReport:
 
 
 def _restore_best(workspace: Workspace, dataset: str, former: tuple[TrashRecord, str] | None) -> str | None:
-    """Choose the best again; if the former best won, put back its very best.json and CSV."""
+    """Choose the best again; where the winner was already the best (now, or when it was
+    deleted), put back the very ``best.json`` it had, so nothing but the choice changes."""
     from ..workspace.locking import FileLock
 
     layout = workspace.layout
+    state_file = layout.best_state_file(dataset)
+    try:
+        current = workspace.best.current(dataset)
+        current_bytes = state_file.read_bytes() if current is not None else None
+    except (IntegrityError, OSError):
+        current, current_bytes = None, None
     if former is not None and former[0].best:
         saved = former[0].best
         chosen = workspace.best.recompute(dataset, saved["metric"], saved["direction"], saved["partition"])
@@ -367,13 +374,16 @@ def _restore_best(workspace: Workspace, dataset: str, former: tuple[TrashRecord,
         chosen = workspace.best.recompute(dataset, metric, direction, partition)
     if chosen is None:
         return None
-    if former is not None and chosen.folder == former[1] and former[0].best_csv:
-        record = former[0]
-        with contextlib.suppress(OSError), FileLock(layout.dataset_lock(dataset)):
-            state = layout.trashed_best(dataset, record.entry, BEST_STATE_COPY).read_bytes()
-            csv = layout.trashed_best(dataset, record.entry, str(record.best_csv)).read_bytes()
-            if csv == layout.best_csv(dataset, chosen.folder).read_bytes():
-                atomic_write_bytes(layout.best_state_file(dataset), state)
+    previous = None
+    if current is not None and current_bytes is not None and chosen.folder == current.folder:
+        previous = current_bytes
+    elif former is not None and chosen.folder == former[1]:
+        with contextlib.suppress(OSError):
+            previous = layout.trashed_best(dataset, former[0].entry, BEST_STATE_COPY).read_bytes()
+    if previous is not None:
+        with FileLock(layout.dataset_lock(dataset)):
+            if workspace.best.current(dataset) == chosen:  # nobody chose otherwise meanwhile
+                atomic_write_bytes(state_file, previous)
     return chosen.folder
 
 
