@@ -35,6 +35,7 @@ from ..errors import InputError, IntegrityError, PipelineNotFound
 from ..facade import Workspace
 from ..workspace.atomic import atomic_write_bytes, make_dirs
 from ..workspace.identity import new_id
+from ..workspace.locking import FileLock
 from ..workspace.manifest import utc_now
 from ..workspace.trash import (
     IN_TRASH,
@@ -124,8 +125,15 @@ def move_to_trash(
             )
             record.best = _best_dict(best)
             record.best_csv = layout.best_csv(dataset, best.folder).name
-    write_record(layout, record)  # the intent first: verify --repair finishes a half-done move
-    moved = _settle(workspace, record)
+    # Under the dataset lock: two deletions never record (and move) the same folder.
+    with FileLock(layout.dataset_lock(dataset)):
+        record.pipelines = [p for p in record.pipelines if layout.pipeline(dataset, p.folder).dir.is_dir()]
+        if not record.pipelines:
+            shutil.rmtree(layout.trash_entry(dataset, entry))
+            raise InputError(f"nothing to delete in {dataset!r}: another process deleted it meanwhile")
+        write_record(layout, record)  # the intent first: verify --repair finishes a half-done move
+        moved = _settle(workspace, record)
+    folders = moved
     best_after = best
     if takes_best or best is None:
         best_after = refresh_best(workspace, dataset)
@@ -176,6 +184,14 @@ def _settle(workspace: Workspace, record: TrashRecord) -> list[str]:
                 f"{layout.relative(live)} is neither in the dataset nor in the trash ({record.entry})"
             )
     return moved
+
+
+def _reread(layout: Any, record: TrashRecord) -> TrashRecord | None:
+    """The record as it is on disk now (another process may have changed it); None if gone."""
+    try:
+        return read_record(layout.trash_record(record.dataset, record.entry))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def _finish_entry(workspace: Workspace, record: TrashRecord) -> bool:
@@ -319,6 +335,7 @@ def restore(workspace: Workspace, plan: RestorePlan) -> RestoreReport:
     layout = workspace.layout
     dataset = plan.dataset
     restored: list[str] = []
+    settled: list[TrashRecord] = []
     former_best: tuple[TrashRecord, str] | None = None
     for record, chosen in plan.items:
         for p in chosen:
@@ -338,14 +355,21 @@ def restore(workspace: Workspace, plan: RestorePlan) -> RestoreReport:
                     f"{layout.relative(layout.pipeline(dataset, p.folder).dir)} already exists; "
                     f"{p.folder} stays in the trash"
                 )
-        for p in chosen:
-            p.state = LIVE
-        write_record(layout, record)  # the intent first, as for a deletion
-        restored += _settle(workspace, record)
-        if record.best_folder in {p.folder for p in chosen}:
-            former_best = (record, str(record.best_folder))
+        with FileLock(layout.dataset_lock(dataset)):
+            fresh = _reread(layout, record)
+            if fresh is None or fresh.purged_at:
+                raise InputError(f"{dataset}: the trash entry {record.entry} was purged meanwhile")
+            wanted = {p.folder for p in chosen}
+            for p in fresh.pipelines:
+                if p.folder in wanted:
+                    p.state = LIVE
+            write_record(layout, fresh)  # the intent first, as for a deletion
+            restored += _settle(workspace, fresh)
+        settled.append(fresh)
+        if fresh.best_folder in wanted:
+            former_best = (fresh, str(fresh.best_folder))
     best_after = _restore_best(workspace, dataset, former_best)
-    for record, _chosen in plan.items:
+    for record in settled:
         _finish_entry(workspace, record)
     added = restore_unlisted(workspace, dataset)  # rows a rebuild dropped meanwhile
     workspace.sessions.log(
@@ -357,8 +381,6 @@ def restore(workspace: Workspace, plan: RestorePlan) -> RestoreReport:
 def _restore_best(workspace: Workspace, dataset: str, former: tuple[TrashRecord, str] | None) -> str | None:
     """Choose the best again; where the winner was already the best (now, or when it was
     deleted), put back the very ``best.json`` it had, so nothing but the choice changes."""
-    from ..workspace.locking import FileLock
-
     layout = workspace.layout
     state_file = layout.best_state_file(dataset)
     try:
@@ -503,10 +525,14 @@ def purge(workspace: Workspace, plan: PurgePlan, binaries_min_age_s: float | Non
     freed = 0
     count = 0
     stamp = utc_now()
-    for record in plan.records:
-        gone = record.in_trash()
-        record.purged_at = stamp
-        write_record(layout, record)  # the intent first: a restore refuses from now on
+    for planned in plan.records:
+        with FileLock(layout.dataset_lock(planned.dataset)):
+            record = _reread(layout, planned)  # a restore may have taken some back meanwhile
+            if record is None:
+                continue
+            gone = record.in_trash()
+            record.purged_at = record.purged_at or stamp
+            write_record(layout, record)  # the intent first: a restore refuses from now on
         freed += sum(
             folder_size(layout.trashed_pipeline(record.dataset, record.entry, p.folder).dir) for p in gone
         )

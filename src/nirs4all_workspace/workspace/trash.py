@@ -134,7 +134,25 @@ def trashed_pipeline_ids(layout: WorkspaceLayout) -> set[str]:
     ids: set[str] = set()
     for path in _all_record_paths(layout):
         with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
-            ids |= {p.pipeline_id for p in read_record(path).pipelines if p.state == IN_TRASH}
+            ids |= _trashed_ids_of(path)
+    return ids
+
+
+# Every catalog read overlays the flags: a record is parsed again only when it changed
+# (records are replaced by rename, so a changed one has another inode or time).
+_IDS_CACHE: dict[Path, tuple[tuple[int, int, int], frozenset[str]]] = {}
+
+
+def _trashed_ids_of(path: Path) -> frozenset[str]:
+    stat = path.stat()
+    key = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+    cached = _IDS_CACHE.get(path)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    ids = frozenset(p.pipeline_id for p in read_record(path).pipelines if p.state == IN_TRASH)
+    if len(_IDS_CACHE) > 4096:
+        _IDS_CACHE.clear()
+    _IDS_CACHE[path] = (key, ids)
     return ids
 
 
