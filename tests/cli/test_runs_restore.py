@@ -181,3 +181,9 @@ def test_du_shows_the_trash_and_gc_keeps_its_binaries(sessions, cli):  # noqa: F
     ranked = cli.json("catalog", "list", "--dataset", "fake", "--top", "100")
     assert ranked and all(r["pipeline_number"] <= 10 for r in ranked)
     assert json.loads(json.dumps(ranked))  # plain JSON
+
+
+def test_show_of_a_trashed_pipeline_says_where_it_is(sessions, cli):  # noqa: F811
+    assert cli("runs", "delete", "fake/12", "--yes")[0] == 0
+    status, _, err = cli("runs", "show", "fake/12")
+    assert status == 2 and "is in the trash" in err and "nirs4all runs restore fake/0012_" in err

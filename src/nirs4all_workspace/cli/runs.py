@@ -90,7 +90,11 @@ def show_runs(
     if "/" in dataset:
         from ..inspection import describe_pipeline
 
-        view = describe_pipeline(ws, dataset)
+        try:
+            view = describe_pipeline(ws, dataset)
+        except PipelineNotFound:
+            _say_if_trashed(ws, dataset)
+            raise
         if json_output:
             print_json(view.to_dict())
         else:
@@ -157,6 +161,25 @@ def show_runs(
     )
     if best is not None:
         out.print(f"best predictions: {ws.layout.best_csv(dataset, best.folder)}")
+
+
+def _say_if_trashed(ws, reference: str) -> None:
+    """PipelineNotFound saying the pipeline is in the trash (or was purged), if it is."""
+    from ..errors import PipelineNotFound, WorkspaceError
+    from ..maintenance.trash import plan_restore
+    from ..workspace.manifest import split_reference
+
+    try:
+        name, ref = split_reference(reference)
+        plan = plan_restore(ws, name, ref=ref)
+    except WorkspaceError as exc:
+        if "purged on" in str(exc):
+            raise PipelineNotFound(str(exc)) from None
+        return
+    folder = plan.pipelines[-1].folder
+    raise PipelineNotFound(
+        f"pipeline {name}/{folder} is in the trash; 'nirs4all runs restore {name}/{folder}' brings it back"
+    )
 
 
 SessionOption = Annotated[str | None, typer.Option(help="Only the pipelines of this session.")]
