@@ -7,11 +7,9 @@ import pytest
 from nirs4all_workspace.errors import InputError, IntegrityError
 from nirs4all_workspace.experiment import run_experiment
 from nirs4all_workspace.maintenance import trash
-from nirs4all_workspace.maintenance.gc import collect_garbage
 from nirs4all_workspace.maintenance.retention import plan_deletion
 from nirs4all_workspace.maintenance.unlisted import restore_unlisted, unlisted_pipelines
 from nirs4all_workspace.maintenance.verify import verify
-from nirs4all_workspace.workspace.numbering import known_numbers
 from nirs4all_workspace.workspace.trash import read_record, tree_digest
 from tests.snapshots import snapshot
 
@@ -53,36 +51,6 @@ def test_a_deleted_session_is_out_of_rankings_and_comes_back_identical(filled):
     assert filled.predictions.best("fake")["prediction_id"] == best_row["prediction_id"]
     assert not filled.predictions.frame(dataset="fake")["trashed"].any()
     assert verify(filled).ok
-
-
-def test_binaries_stay_while_in_the_trash_and_go_with_the_purge(filled):
-    _delete_session(filled, "b")
-    binaries = snapshot(filled.layout.binaries_dir("fake"))
-    assert collect_garbage(filled, min_age_s=0).counts()["binary"] == 0
-    assert snapshot(filled.layout.binaries_dir("fake")) == binaries
-    plan = trash.plan_purge(filled)
-    assert len(plan.pipelines) == 10 and plan.size_bytes > 0
-    report = trash.purge(filled, plan, binaries_min_age_s=0)
-    assert report.pipelines == 10
-    left = snapshot(filled.layout.binaries_dir("fake"))
-    # Session b repeats session a's configurations: its binaries are a's too, so only what
-    # nothing references goes; everything left is referenced.
-    assert collect_garbage(filled, min_age_s=0, dry_run=True).counts()["binary"] == 0
-    assert set(left) <= set(binaries)
-    with pytest.raises(InputError, match=r"purged on \d{4}-\d\d-\d\d"):
-        trash.plan_restore(filled, "fake", session="b")
-    with pytest.raises(InputError, match="purged on"):
-        trash.plan_restore(filled, "fake", ref="15")
-    assert known_numbers(filled.layout, "fake")["trash"] == 20  # purged numbers stay remembered
-    assert verify(filled).ok
-
-
-def test_purge_older_than_keeps_recent_deletions(filled):
-    from datetime import timedelta
-
-    _delete_session(filled, "b")
-    assert trash.plan_purge(filled, older_than=timedelta(days=1)).pipelines == []
-    assert len(trash.plan_purge(filled, older_than=timedelta(0)).pipelines) == 10
 
 
 def test_numbers_in_the_trash_are_never_reused(filled, fake_engine, fake_dataset):
@@ -159,24 +127,3 @@ def test_an_interrupted_restore_is_finished_by_running_it_again(filled, monkeypa
     trash.restore(filled, trash.plan_restore(filled, "fake", session="a"))  # idempotent: finishes it
     assert _state(filled) == before
     assert verify(filled).ok
-
-
-def test_an_interrupted_purge_refuses_restores_and_repair_finishes_it(filled, monkeypatch):
-    import shutil
-
-    _delete_session(filled, "b")
-    plan = trash.plan_purge(filled)
-    monkeypatch.setattr(shutil, "rmtree", _raise)
-    with pytest.raises(KeyboardInterrupt):
-        trash.purge(filled, plan, binaries_min_age_s=0)
-    monkeypatch.undo()
-    with pytest.raises(InputError, match="purged on"):
-        trash.plan_restore(filled, "fake", session="b")
-    assert any("purge interrupted" in p.message for p in verify(filled).problems)
-    assert verify(filled, repair=True).ok
-    [entry] = trash.trash_entries(filled, "fake")
-    assert [p.name for p in filled.layout.trash_entry("fake", entry).iterdir()] == ["trash.json"]
-
-
-def _raise(*_args, **_kwargs):
-    raise KeyboardInterrupt

@@ -130,7 +130,7 @@ def purge_trash(
     their numbers stay taken and their catalog rows stay, flagged 'trashed'.
     """
     from ..facade import Workspace
-    from ..maintenance.trash import plan_purge, purge
+    from ..maintenance.purge import plan_purge, purge
 
     age = parse_age(older_than) if older_than else None
     min_age_s = 0.0 if min_age.strip() == "0" else parse_age(min_age).total_seconds()

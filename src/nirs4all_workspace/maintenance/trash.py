@@ -17,7 +17,7 @@ Every step is repeatable: the record says where each folder belongs, so an
 interrupted deletion, restore or purge is finished by running it again or by
 ``workspace verify --repair`` (:func:`settle_entry`).
 
-A purge (:func:`purge`) sets ``purged_at`` in the record first, then removes
+A purge (:func:`~.purge.purge`) sets ``purged_at`` in the record first, then removes
 the folders; the record stays as a tombstone (a later restore says when the
 pipelines were purged, and their numbers stay remembered). Then the binaries
 nothing references any more are collected (with gc's grace for runs under way).
@@ -28,7 +28,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from ..errors import InputError, IntegrityError, PipelineNotFound
@@ -132,7 +132,7 @@ def move_to_trash(
             shutil.rmtree(layout.trash_entry(dataset, entry))
             raise InputError(f"nothing to delete in {dataset!r}: another process deleted it meanwhile")
         write_record(layout, record)  # the intent first: verify --repair finishes a half-done move
-        moved = _settle(workspace, record)
+        moved = settle_record(workspace, record)
     folders = moved
     best_after = best
     if takes_best or best is None:
@@ -156,7 +156,7 @@ def _best_dict(best: Any) -> dict[str, Any]:
     return asdict(best)
 
 
-def _settle(workspace: Workspace, record: TrashRecord) -> list[str]:
+def settle_record(workspace: Workspace, record: TrashRecord) -> list[str]:
     """Move every folder of ``record`` to where the record says it belongs; returns those moved.
 
     IntegrityError when a folder is in both places (or in neither, for one not purged).
@@ -186,7 +186,7 @@ def _settle(workspace: Workspace, record: TrashRecord) -> list[str]:
     return moved
 
 
-def _reread(layout: Any, record: TrashRecord) -> TrashRecord | None:
+def reread_record(layout: Any, record: TrashRecord) -> TrashRecord | None:
     """The record as it is on disk now (another process may have changed it); None if gone."""
     try:
         return read_record(layout.trash_record(record.dataset, record.entry))
@@ -356,7 +356,7 @@ def restore(workspace: Workspace, plan: RestorePlan) -> RestoreReport:
                     f"{p.folder} stays in the trash"
                 )
         with FileLock(layout.dataset_lock(dataset)):
-            fresh = _reread(layout, record)
+            fresh = reread_record(layout, record)
             if fresh is None or fresh.purged_at:
                 raise InputError(f"{dataset}: the trash entry {record.entry} was purged meanwhile")
             wanted = {p.folder for p in chosen}
@@ -364,7 +364,7 @@ def restore(workspace: Workspace, plan: RestorePlan) -> RestoreReport:
                 if p.folder in wanted:
                     p.state = LIVE
             write_record(layout, fresh)  # the intent first, as for a deletion
-            restored += _settle(workspace, fresh)
+            restored += settle_record(workspace, fresh)
         settled.append(fresh)
         if fresh.best_folder in wanted:
             former_best = (fresh, str(fresh.best_folder))
@@ -453,106 +453,11 @@ def settle_entry(workspace: Workspace, dataset: str, entry: str) -> str:
     except (OSError, ValueError, KeyError, TypeError):
         shutil.rmtree(layout.trash_entry(dataset, entry))  # entry_problem: only when it holds no folder
         return "removed (it held no pipeline)"
-    moved = _settle(workspace, record)
+    moved = settle_record(workspace, record)
     if _finish_entry(workspace, record):
         return f"restore finished ({len(moved)} moved back)" if moved else "removed the finished entry"
     refresh_best(workspace, dataset)
     return f"finished ({len(moved)} folders moved)" if moved else "finished"
-
-
-# -- purging ----------------------------------------------------------------------
-@dataclass
-class PurgePlan:
-    """The trash entries ``workspace purge`` would empty for good."""
-
-    records: list[TrashRecord] = field(default_factory=list)
-
-    @property
-    def pipelines(self) -> list[tuple[str, TrashedPipeline]]:
-        return [(r.dataset, p) for r in self.records for p in r.in_trash()]
-
-    @property
-    def size_bytes(self) -> int:
-        return sum(p.size_bytes for _d, p in self.pipelines)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "entries": [
-                {"dataset": r.dataset, "entry": r.entry, "created_at": r.created_at} for r in self.records
-            ],
-            "pipelines": [
-                {"dataset": d, "folder": p.folder, "session": p.session} for d, p in self.pipelines
-            ],
-            "size_bytes": self.size_bytes,
-        }
-
-
-@dataclass
-class PurgeReport:
-    """What ``workspace purge`` removed, and the binaries collected after it."""
-
-    pipelines: int
-    bytes_freed: int
-    binaries_removed: int
-    binaries_bytes: int
-    spared: Any = None  # gc.Spared: binaries younger than the grace
-
-    def to_dict(self) -> dict[str, Any]:
-        data = {k: v for k, v in self.__dict__.items() if k != "spared"}
-        data["spared"] = None if self.spared is None else self.spared.to_dict()
-        return data
-
-
-def plan_purge(workspace: Workspace, older_than: timedelta | None = None) -> PurgePlan:
-    """Trash entries (of every dataset) deleted more than ``older_than`` ago (all by default)."""
-    cutoff = None if older_than is None else datetime.now(UTC) - older_than
-    plan = PurgePlan()
-    for dataset in workspace.datasets():
-        for record in records(workspace.layout, dataset):
-            if not record.in_trash():
-                continue
-            if cutoff is not None and datetime.fromisoformat(record.created_at) >= cutoff:
-                continue
-            plan.records.append(record)
-    return plan
-
-
-def purge(workspace: Workspace, plan: PurgePlan, binaries_min_age_s: float | None = None) -> PurgeReport:
-    """Remove the planned trash for good, then the binaries nothing references any more."""
-    from .gc import DEFAULT_MIN_AGE_S, remove_unreferenced_binaries, spared_binaries
-
-    layout = workspace.layout
-    freed = 0
-    count = 0
-    stamp = utc_now()
-    for planned in plan.records:
-        with FileLock(layout.dataset_lock(planned.dataset)):
-            record = _reread(layout, planned)  # a restore may have taken some back meanwhile
-            if record is None:
-                continue
-            gone = record.in_trash()
-            record.purged_at = record.purged_at or stamp
-            write_record(layout, record)  # the intent first: a restore refuses from now on
-        freed += sum(
-            folder_size(layout.trashed_pipeline(record.dataset, record.entry, p.folder).dir) for p in gone
-        )
-        _settle(workspace, record)
-        count += len(gone)
-        for name in (BEST_STATE_COPY, record.best_csv):
-            if name:
-                layout.trashed_best(record.dataset, record.entry, name).unlink(missing_ok=True)
-        workspace.sessions.log(
-            record.dataset, f"purged {len(gone)} pipelines from the trash ({record.entry})"
-        )
-    min_age = DEFAULT_MIN_AGE_S if binaries_min_age_s is None else binaries_min_age_s
-    removed = []
-    spared = None
-    for dataset in sorted({r.dataset for r in plan.records}):
-        removed += remove_unreferenced_binaries(workspace, dataset, min_age)
-        found = spared_binaries(workspace, dataset, min_age)
-        spared = found if spared is None else spared.merge(found)
-    size = sum(i.size for i in removed)
-    return PurgeReport(count, freed + size, len(removed), size, spared)
 
 
 def trash_size(workspace: Workspace, dataset: str) -> int:
