@@ -7,6 +7,7 @@ import pytest
 from nirs4all_workspace.errors import InputError
 from nirs4all_workspace.maintenance import purge, trash
 from nirs4all_workspace.maintenance.gc import collect_garbage
+from nirs4all_workspace.maintenance.retention import plan_deletion
 from nirs4all_workspace.maintenance.verify import verify
 from nirs4all_workspace.workspace.numbering import known_numbers
 from tests.maintenance.test_trash import _delete_session
@@ -62,3 +63,14 @@ def test_an_interrupted_purge_refuses_restores_and_repair_finishes_it(filled, mo
 
 def _raise(*_args, **_kwargs):
     raise KeyboardInterrupt
+
+
+def test_purge_collects_the_binaries_only_the_trash_referenced(filled):
+    pipelines = plan_deletion(filled, "fake").pipelines
+    trash.move_to_trash(filled, "fake", pipelines, "all")
+    assert any(filled.layout.binaries_dir("fake").iterdir())  # kept while in the trash
+    young = purge.purge(filled, purge.plan_purge(filled))  # default grace: fresh binaries spared
+    assert young.binaries_removed == 0 and young.spared.files > 0 and young.spared.size > 0
+    assert collect_garbage(filled, min_age_s=0).counts()["binary"] == young.spared.files
+    assert not any(filled.layout.binaries_dir("fake").iterdir())
+    assert verify(filled).ok
