@@ -127,3 +127,12 @@ def test_an_interrupted_restore_is_finished_by_running_it_again(filled, monkeypa
     trash.restore(filled, trash.plan_restore(filled, "fake", session="a"))  # idempotent: finishes it
     assert _state(filled) == before
     assert verify(filled).ok
+
+
+def test_two_deletions_of_the_same_pipelines_never_record_one_folder_twice(filled):
+    stale = plan_deletion(filled, "fake", session="b").pipelines  # planned by two processes
+    _delete_session(filled, "b")
+    with pytest.raises(InputError, match="another process deleted it meanwhile"):
+        trash.move_to_trash(filled, "fake", stale, "session b")
+    assert len(trash.trash_entries(filled, "fake")) == 1
+    assert verify(filled).ok
