@@ -39,21 +39,34 @@ def test_delete_dry_run_changes_nothing(sessions, cli):
     assert snapshot(sessions) == before
 
 
-def test_the_best_is_kept_until_archived(sessions, cli):
+def test_deleting_the_best_moves_it_to_the_trash_with_its_rows_kept(sessions, cli):
     rows = _count(cli)
-    status, _, err = cli("runs", "delete", "fake", "--session", "a", "--yes")
-    assert status == 2 and "nirs4all catalog archive fake/0005" in err and len(err.strip().splitlines()) == 1
-    assert len(_pipelines(sessions)) == 20
-    archived = cli.json("catalog", "archive", "fake/5")
-    assert (sessions / archived["archive"]).is_file() and (sessions / archived["predictions"]).is_file()
-    status, out, _ = cli("runs", "delete", "fake", "--session", "a", "--yes")
-    assert status == 0 and "deleted 10 pipelines" in out and "catalog rows are kept" in out
+    status, out, err = cli("runs", "delete", "fake", "--session", "a", "--yes")
+    assert status == 0, err
+    assert "deleted 10 pipelines" in out and "catalog rows are kept" in out and "best is now 0015" in out
     assert [int(p[:4]) for p in _pipelines(sessions)] == list(range(11, 21))
     assert _count(cli) == rows
-    flagged = cli.json("catalog", "query", "SELECT DISTINCT pipeline_number FROM predictions WHERE archived")
-    assert flagged == [{"pipeline_number": 5}]
-    status, out, _ = cli("runs", "delete", "fake", "--yes", "--force")
+    flagged = cli.json("catalog", "query", "SELECT DISTINCT pipeline_number FROM predictions WHERE trashed")
+    assert sorted(r["pipeline_number"] for r in flagged) == list(range(1, 11))
+    assert cli.json("catalog", "best", "fake")["pipeline_folder"].startswith("0015")
+    status, out, _ = cli("runs", "delete", "fake", "--yes", "--force")  # --force: accepted, not needed
     assert status == 0 and _pipelines(sessions) == []
+
+
+def test_gc_says_what_it_spares_and_until_when(sessions, cli):
+    status, out, err = cli("runs", "archive", "fake", "--dry-run")  # b shares a's binaries: both
+    assert status == 0, err
+    text = " ".join(out.split())
+    assert "used only by these pipelines" in text and "collectable from" in text and "--min-age 0" in text
+    status, out, err = cli("runs", "archive", "fake", "--yes")
+    assert status == 0, err
+    text = " ".join(out.split())
+    assert "kept 10 minutes in case a run reuses them, collectable from" in text
+    status, out, _ = cli("workspace", "gc", "--dry-run")
+    text = " ".join(out.split())
+    assert status == 0 and "spared" in text and "younger than 10 minutes" in text and "UTC" in text
+    report = cli.json("workspace", "gc", "--yes", "--min-age", "0")
+    assert report["counts"]["binary"] > 0 and report["spared"]["files"] == 0
 
 
 def test_destructive_commands_ask_and_refuse_without_a_terminal(sessions, cli):

@@ -69,3 +69,16 @@ def test_an_unreadable_pipeline_json_keeps_every_binary(filled):
     report = collect_garbage(filled, min_age_s=0)
     assert report.counts()["binary"] == 0
     assert any("unreadable" in reason for reason in report.skipped)
+
+
+def test_what_the_grace_spares_is_counted_and_dated(filled):
+    _keep_only_the_first_pipeline(filled)
+    young = list(filled.layout.binaries_dir("fake").iterdir())
+    report = collect_garbage(filled, dry_run=True)  # default grace: ten minutes
+    assert report.counts()["binary"] == 0
+    spared = report.spared
+    assert spared.files > 0 and spared.size > 0 and spared.min_age_s == 600
+    newest = max(p.stat().st_mtime for p in young)
+    assert abs(spared.collectable_at - (newest + 600)) < 1
+    assert report.to_dict()["spared"]["files"] == spared.files
+    assert collect_garbage(filled, min_age_s=0, dry_run=True).spared.files == 0

@@ -8,6 +8,11 @@ naming the pipelines it holds. Readers overlay it: a row is archived when its
 ``Predictions.scan``). Entries are written atomically, one file per archive,
 so concurrent archives never contend and a crash leaves either the whole
 entry or none. An entry is written only after its archive was verified.
+
+Deleted pipelines are flagged the same way: ``trashed`` is true for the rows of
+pipelines ``runs delete`` moved to the trash (or purged from it), read from the
+trash records (:mod:`~nirs4all_workspace.workspace.trash`); rankings leave them
+out, ``catalog query`` still sees them.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import polars as pl
 
 from ..workspace.atomic import atomic_write_json
 from ..workspace.layout import WorkspaceLayout
+from ..workspace.trash import trashed_pipeline_ids
 
 ARCHIVE_KINDS = ("pipeline", "runs")
 
@@ -129,11 +135,14 @@ def archived_datasets(layout: WorkspaceLayout) -> set[str]:
 
 
 def with_archive_flags(frame: pl.LazyFrame, layout: WorkspaceLayout) -> pl.LazyFrame:
-    """``frame`` with ``archived`` true exactly for the rows of archived pipelines.
+    """``frame`` with ``archived`` true exactly for the rows of archived pipelines, and ``trashed``
+    for those of deleted ones (in the trash or purged).
 
     The registry is the authority: the value stored in the Parquet files (written
     by ``catalog rebuild`` for other readers) is replaced, so it can never be stale.
     """
     ids = archived_pipeline_ids(layout)
     flag = pl.col("pipeline_id").is_in(sorted(ids)) if ids else pl.lit(value=False)
-    return frame.with_columns(flag.alias("archived"))
+    trashed = trashed_pipeline_ids(layout)
+    in_trash = pl.col("pipeline_id").is_in(sorted(trashed)) if trashed else pl.lit(value=False)
+    return frame.with_columns(flag.alias("archived"), in_trash.alias("trashed"))

@@ -176,7 +176,7 @@ class Predictions:
         """Lazy view of every meta row of one generation (main file + live fragments)."""
         frames = self._scans("meta")
         if not frames:
-            return pl.LazyFrame(schema=META_SCHEMA)
+            return with_archive_flags(pl.LazyFrame(schema=META_SCHEMA), self.layout)
         frame = frames[0] if len(frames) == 1 else pl.concat(frames, how="diagonal_relaxed")
         return with_archive_flags(frame, self.layout)  # archiving never rewrites the catalog
 
@@ -258,11 +258,13 @@ class Predictions:
         where: pl.Expr | None = None,
         descending: bool | None = None,
     ) -> pl.DataFrame:
-        """The ``n`` best completed predictions by ``metric`` on ``partition``."""
+        """The ``n`` best completed predictions by ``metric`` on ``partition`` (of pipelines not
+        deleted: rows flagged ``trashed`` are left out)."""
         metric = metric or self.default_metric(dataset)
         if descending is None:
             descending = direction_of(metric, self.engines(dataset) or None) == "max"
         frame = self._filtered(dataset, partition, "completed", fold=False)
+        frame = frame.filter(~pl.col("trashed"))  # deleted pipelines are not ranked
         if where is not None:
             frame = frame.filter(where)
         schema = frame.collect_schema().names()

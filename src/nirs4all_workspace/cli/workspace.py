@@ -95,6 +95,79 @@ def collect_garbage(
         out.print(f"skipped: {reason}", markup=False)
     verb = "would free" if dry_run else "freed"
     out.print(f"{verb} {human_size(report.bytes_freed)} ({len(report.items)} items)")
+    note = spared_note(report.spared)
+    if note:
+        out.print(note, markup=False)
+
+
+def spared_note(spared) -> str | None:
+    """One line on what gc's age grace keeps: how many files, how much, collectable from when."""
+    if spared is None or not spared.files:
+        return None
+    minutes = f"{spared.min_age_s / 60:g} minutes"
+    return (
+        f"spared {spared.files} files ({human_size(spared.size)}) younger than {minutes} "
+        f"(a run may be using them): collectable from {spared.when()}, or now with --min-age 0"
+    )
+
+
+@app.command("purge")
+def purge_trash(
+    older_than: Annotated[
+        str | None, typer.Option(help="Only what was deleted longer ago than this, e.g. 30d.")
+    ] = None,
+    dry_run: DryRunOption = False,
+    yes: YesOption = False,
+    min_age: Annotated[
+        str, typer.Option(help="Then collect binaries nothing references, if older than this (as gc).")
+    ] = "10m",
+    json_output: JsonOption = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Empty the trash of every dataset for good, then collect the binaries nothing references.
+
+    Purged pipelines cannot be restored ('runs restore' says when they were purged);
+    their numbers stay taken and their catalog rows stay, flagged 'trashed'.
+    """
+    from ..facade import Workspace
+    from ..maintenance.purge import plan_purge, purge
+
+    age = parse_age(older_than) if older_than else None
+    min_age_s = 0.0 if min_age.strip() == "0" else parse_age(min_age).total_seconds()
+    ws = Workspace.open(workspace, create=False)
+    plan = plan_purge(ws, older_than=age)
+    out = console()
+    pipelines = plan.pipelines
+    if not pipelines:
+        if json_output:
+            print_json(plan.to_dict())
+        else:
+            out.print("the trash is empty" + (f" of anything deleted over {older_than} ago" if age else ""))
+        return
+    datasets = sorted({d for d, _p in pipelines})
+    summary = (
+        f"{len(pipelines)} pipelines ({human_size(plan.size_bytes)}) in the trash of "
+        f"{', '.join(datasets)}, from {len(plan.records)} deletions"
+    )
+    if dry_run:
+        if json_output:
+            print_json(plan.to_dict())
+        else:
+            out.print(f"would purge {summary}; nothing was removed", markup=False)
+        return
+    confirm_or_refuse(f"Delete for good {summary}? They cannot be restored afterwards.", yes)
+    report = purge(ws, plan, binaries_min_age_s=min_age_s)
+    if json_output:
+        print_json(report.to_dict())
+        return
+    out.print(
+        f"purged {report.pipelines} pipelines and {report.binaries_removed} binaries, "
+        f"freed {human_size(report.bytes_freed)}",
+        markup=False,
+    )
+    note = spared_note(report.spared)
+    if note:
+        out.print(note.replace("--min-age 0", "'nirs4all workspace gc --min-age 0'"), markup=False)
 
 
 @app.command("migrate")
@@ -126,7 +199,10 @@ def migrate_workspace(
 
 @app.command("du")
 def disk_usage(json_output: JsonOption = False, workspace: WorkspaceOption = None) -> None:
-    """Disk usage per dataset and per kind (binaries, runs, catalog, archives, library, exports)."""
+    """Disk usage per dataset and per kind (binaries, runs, trash, catalog, archives, library, exports).
+
+    'trash' is what 'nirs4all runs delete' moved aside: 'nirs4all workspace purge' frees it.
+    """
     from ..facade import Workspace
     from ..maintenance.usage import disk_usage as usage
 
@@ -136,9 +212,17 @@ def disk_usage(json_output: JsonOption = False, workspace: WorkspaceOption = Non
         return
     out = console()
     rows = [
-        (d.dataset, human_size(d.pipelines), human_size(d.binaries), human_size(d.other), human_size(d.total))
+        (
+            d.dataset,
+            human_size(d.pipelines),
+            human_size(d.binaries),
+            human_size(d.trash),
+            human_size(d.other),
+            human_size(d.total),
+        )
         for d in report.datasets
     ]
-    out.print(table("datasets", ["dataset", "pipelines", "binaries", "other", "total"], rows))
+    columns = ["dataset", "pipelines", "binaries", "trash", "other", "total"]
+    out.print(table("datasets", columns, rows))
     kinds = [(kind, human_size(size)) for kind, size in report.kinds.items()]
     out.print(table("workspace", ["kind", "size"], [*kinds, ("total", human_size(report.total))]))

@@ -3,7 +3,7 @@
 The finished pipelines of the dataset (or of one session) go into
 ``catalog/archives/runs/<dataset>[_<session>]_<UTC date-time>.tar.gz`` with the
 binaries they reference, the dataset's session files and, if it is among them,
-the best-result file; ``manifest.json`` lists each member's size and SHA-256.
+the best-result file and ``_state/best.json``; ``manifest.json`` lists each member's size and SHA-256.
 The tar is written to a temporary and renamed, then read back and checked
 against those digests. Only then is it registered (the pipelines' catalog rows
 become ``archived``) and are the pipelines deleted, as ``runs delete`` does.
@@ -23,7 +23,10 @@ from ..workspace.best import BestResult
 from ..workspace.bundles import BundleManifest, pipeline_members, write_bundle
 from ..workspace.locking import FileLock
 from ..workspace.manifest import utc_now
+from .gc import Spared, binaries_only_of
 from .retention import DeletionPlan, DeletionReport, PipelineEntry, delete_pipelines, select_pipelines
+
+BEST_STATE_MEMBER = "_state/best.json"
 
 
 @dataclass
@@ -36,10 +39,19 @@ class RunsArchivePlan:
     members: list[tuple[str, Path]] = field(default_factory=list)
     skipped_incomplete: list[str] = field(default_factory=list)
     best: BestResult | None = None
+    own_binaries: list[Path] = field(default_factory=list)  # referenced by no other pipeline
 
     @property
     def size_bytes(self) -> int:
         return sum(path.stat().st_size for _name, path in self.members if path.exists())
+
+    def binaries_outlook(self, min_age_s: float | None = None) -> tuple[int, int, Spared]:
+        """(count, bytes) of the binaries only these pipelines use, and what gc's grace keeps of
+        them after the deletion (``Spared``: how much, until when)."""
+        from .gc import DEFAULT_MIN_AGE_S, grace_of
+
+        size, spared = grace_of(self.own_binaries, DEFAULT_MIN_AGE_S if min_age_s is None else min_age_s)
+        return len(self.own_binaries), size, spared
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -49,7 +61,12 @@ class RunsArchivePlan:
             "files": len(self.members),
             "size_bytes": self.size_bytes,
             "skipped_incomplete": self.skipped_incomplete,
+            "binaries": self._binaries_dict(),
         }
+
+    def _binaries_dict(self) -> dict[str, Any]:
+        count, size, spared = self.binaries_outlook()
+        return {"files": count, "size_bytes": size, "spared": spared.to_dict()}
 
 
 @dataclass
@@ -83,7 +100,11 @@ def plan_runs_archive(workspace: Workspace, dataset: str, session: str | None = 
     if best is not None and any(p.folder == best.folder for p in pipelines):
         extra.append(layout.best_csv(dataset, best.folder))
     members += [(f"{dataset}/{path.name}", path) for path in extra if path.is_file()]
-    return RunsArchivePlan(dataset, session, pipelines, members, incomplete, best)
+    if best is not None and any(p.folder == best.folder for p in pipelines):
+        # So that a restore puts back the very best.json the best had (runs restore --from-archive).
+        members.append((f"{dataset}/{BEST_STATE_MEMBER}", layout.best_state_file(dataset)))
+    own = binaries_only_of(workspace, dataset, {p.folder for p in pipelines})
+    return RunsArchivePlan(dataset, session, pipelines, members, incomplete, best, own)
 
 
 def _free_target(workspace: Workspace, plan: RunsArchivePlan) -> Path:

@@ -3,8 +3,9 @@
 Four kinds of garbage, each safe to remove:
 
 - binaries in ``runs/<dataset>/_binaries/`` that no ``pipeline.json`` of the
-  dataset references (binaries are per dataset: a pipeline only loads from its
-  own dataset's folder);
+  dataset references, in its folders or in its trash (binaries are per dataset:
+  a pipeline only loads from its own dataset's folder; a trashed pipeline keeps
+  its binaries until ``workspace purge``);
 - catalog fragments already folded into both main files (invisible to readers);
 - stray ``.*.partial`` temporaries left by a killed process;
 - ``_trash_*`` folders left by an interrupted deletion.
@@ -16,15 +17,21 @@ dataset (:mod:`.leases`), whatever the age limit; binaries and temporaries are
 also only removed once they are older than ``min_age_s`` (ten minutes by
 default, 0 accepted; ``ArtifactStore.put`` refreshes the time of a binary it
 reuses). A dataset with an unreadable ``pipeline.json`` keeps all its binaries.
+
+What the grace spares is reported (:class:`Spared`): how many files, how many
+bytes, and from when they can be collected, so that a user who just archived or
+purged runs knows why the space is not free yet and when it will be.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +41,7 @@ from ..workspace.atomic import PARTIAL_SUFFIX
 from ..workspace.layout import TRASH_PREFIX
 from ..workspace.leases import live_writers
 from ..workspace.locking import FileLock
+from ..workspace.trash import records as trash_records
 from .inventory import folder_size
 
 DEFAULT_MIN_AGE_S = 600.0
@@ -51,12 +59,56 @@ class GarbageItem:
 
 
 @dataclass
+class Spared:
+    """Garbage the age grace keeps for now: how much, and from when it can go."""
+
+    files: int = 0
+    size: int = 0
+    collectable_at: float | None = None  # epoch seconds when the youngest is old enough
+    min_age_s: float = DEFAULT_MIN_AGE_S
+
+    def merge(self, other: Spared) -> Spared:
+        times = [t for t in (self.collectable_at, other.collectable_at) if t is not None]
+        return Spared(
+            self.files + other.files, self.size + other.size, max(times, default=None), self.min_age_s
+        )
+
+    def when(self) -> str:
+        """``08:52 UTC`` (the date too if not today)."""
+        if self.collectable_at is None:
+            return "now"
+        moment = datetime.fromtimestamp(self.collectable_at, UTC)
+        today = datetime.now(UTC).date()
+        return moment.strftime("%H:%M UTC" if moment.date() == today else "%Y-%m-%d %H:%M UTC")
+
+    def to_dict(self) -> dict[str, Any]:
+        at = self.collectable_at
+        return {
+            "files": self.files,
+            "size": self.size,
+            "min_age_s": self.min_age_s,
+            "collectable_at": None if at is None else datetime.fromtimestamp(at, UTC).isoformat(),
+        }
+
+
+def _spared(paths: list[Path], min_age_s: float) -> Spared:
+    sizes, times = 0, []
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):
+            stat = path.stat()
+            sizes += stat.st_size
+            times.append(stat.st_mtime + min_age_s)
+    return Spared(len(times), sizes, max(times, default=None), min_age_s)
+
+
+@dataclass
 class GcReport:
     """What ``workspace gc`` removed (or, with ``dry_run``, would remove)."""
 
     items: list[GarbageItem] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     dry_run: bool = False
+    spared: Spared = field(default_factory=Spared)  # binaries and temporaries the grace keeps
 
     @property
     def bytes_freed(self) -> int:
@@ -73,13 +125,19 @@ class GcReport:
             "counts": self.counts(),
             "items": [i.__dict__ for i in self.items],
             "skipped": self.skipped,
+            "spared": self.spared.to_dict(),
         }
 
 
-def referenced_binaries(workspace: Workspace, dataset: str) -> set[str] | None:
-    """File names referenced by the dataset's pipelines; None if a pipeline.json is unreadable."""
+def referenced_binaries(
+    workspace: Workspace, dataset: str, leaving: frozenset[str] = frozenset()
+) -> set[str] | None:
+    """File names referenced by the dataset's pipelines (but those of the folders ``leaving``);
+    None if a pipeline.json is unreadable."""
     names: set[str] = set()
     for parsed in workspace.manifests.list_folders(dataset):
+        if parsed.folder in leaving:
+            continue
         path = workspace.layout.pipeline(dataset, parsed.folder).pipeline_json
         if not path.exists():
             continue  # incomplete (or being written): protected by the age limit
@@ -88,6 +146,16 @@ def referenced_binaries(workspace: Workspace, dataset: str) -> set[str] | None:
         except (IntegrityError, OSError):
             return None
         names.update(a["file"] for a in record.get("artifacts", []))
+    for entry in trash_records(workspace.layout, dataset):  # kept until purged
+        for pipeline in entry.in_trash():
+            path = workspace.layout.trashed_pipeline(dataset, entry.entry, pipeline.folder).pipeline_json
+            try:
+                record = json.loads(path.read_text(encoding="utf-8"))
+            except FileNotFoundError:
+                continue  # not moved yet: read above from its folder
+            except (OSError, ValueError):
+                return None
+            names.update(a["file"] for a in record.get("artifacts", []))
     return names
 
 
@@ -114,6 +182,48 @@ def unreferenced_binaries(
         for name in workspace.artifacts.files(dataset)
         if name not in referenced and _old_enough(folder / name, min_age_s, now)
     ], None
+
+
+def spared_binaries(workspace: Workspace, dataset: str, min_age_s: float = DEFAULT_MIN_AGE_S) -> Spared:
+    """The dataset's unreferenced binaries younger than ``min_age_s``: gc removes them later."""
+    folder = workspace.layout.binaries_dir(dataset)
+    if not folder.is_dir() or min_age_s <= 0:
+        return Spared(min_age_s=min_age_s)
+    referenced = referenced_binaries(workspace, dataset)
+    if referenced is None:
+        return Spared(min_age_s=min_age_s)
+    now = time.time()
+    young = [
+        folder / name
+        for name in workspace.artifacts.files(dataset)
+        if name not in referenced and not _old_enough(folder / name, min_age_s, now)
+    ]
+    return _spared(young, min_age_s)
+
+
+def binaries_only_of(workspace: Workspace, dataset: str, folders: set[str]) -> list[Path]:
+    """Binaries of ``dataset`` that only the pipeline ``folders`` reference (what deleting them
+    for good would leave unreferenced); none when a pipeline.json is unreadable."""
+    own: set[str] = set()
+    for folder in folders:
+        with contextlib.suppress(IntegrityError, OSError):
+            record = workspace.manifests.read_pipeline(dataset, folder)
+            own |= {a["file"] for a in record.get("artifacts", [])}
+    others = referenced_binaries(workspace, dataset, frozenset(folders))
+    if others is None:
+        return []
+    folder = workspace.layout.binaries_dir(dataset)
+    return [folder / name for name in sorted(own - others) if (folder / name).is_file()]
+
+
+def grace_of(paths: list[Path], min_age_s: float = DEFAULT_MIN_AGE_S) -> tuple[int, Spared]:
+    """(bytes of ``paths``, the part of them gc's grace spares now and until when)."""
+    now = time.time()
+    total = 0
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):
+            total += path.stat().st_size
+    return total, _spared([p for p in paths if not _old_enough(p, min_age_s, now)], min_age_s)
 
 
 def remove_unreferenced_binaries(
@@ -205,17 +315,20 @@ def collect_garbage(
     workspace: Workspace, dry_run: bool = False, min_age_s: float = DEFAULT_MIN_AGE_S
 ) -> GcReport:
     """Find (and unless ``dry_run`` remove) the workspace's garbage; see the module docstring."""
-    report = GcReport(dry_run=dry_run)
+    report = GcReport(dry_run=dry_run, spared=Spared(min_age_s=min_age_s))
     layout = workspace.layout
     for dataset in workspace.datasets():
         paths, reason = unreferenced_binaries(workspace, dataset, min_age_s)
         if reason:
             report.skipped.append(reason)
         report.items += [_item("binary", workspace, p) for p in paths]
+        report.spared = report.spared.merge(spared_binaries(workspace, dataset, min_age_s))
     fragments = _compacted_fragments(workspace, report)
     report.items += [_item("fragment", workspace, p) for p in fragments]
     temporary_age = max(min_age_s, TEMPORARY_MIN_AGE_S)
     report.items += [_item("temporary", workspace, p) for p in stray_temporaries(layout.root, temporary_age)]
+    young = set(stray_temporaries(layout.root)) - set(stray_temporaries(layout.root, temporary_age))
+    report.spared = report.spared.merge(_spared(sorted(young), temporary_age))
     trash = trash_folders(workspace)
     report.items += [_item("trash", workspace, p) for p in trash]
     if dry_run:

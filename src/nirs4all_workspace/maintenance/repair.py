@@ -1,6 +1,7 @@
 """Repairs for what :mod:`.verify` finds (``nirs4all workspace verify --repair``).
 
-In order: stray temporaries and trash folders are removed; unreadable session
+In order: stray temporaries and trash folders are removed; trash entries an
+interrupted deletion, restore or purge left half-moved are finished; unreadable session
 files are moved aside (``NAME.corrupt``) so that new sessions can start;
 incomplete pipelines are marked ``failed`` with an ``error.log`` saying so (an
 unreadable ``pipeline.json`` is kept beside it as ``pipeline.json.corrupt``);
@@ -36,6 +37,7 @@ from ..workspace.locking import FileLock
 from ..workspace.manifest import FINISHED_STATUSES, utc_now
 from ..workspace.numbering import MAX_JUMP, known_numbers, parse_mark
 from .retention import refresh_best
+from .trash import settle_entry
 
 if TYPE_CHECKING:  # verify calls repair; repair only names verify's types
     from .verify import Checker, Problem
@@ -80,6 +82,8 @@ def repair_problems(workspace: Workspace, checker: Checker) -> None:
     layout = workspace.layout
     for problem in by_check.get("stray-temporary", []) + by_check.get("trash-folder", []):
         _attempt([problem], lambda p=problem: _remove(layout.absolute(p.path)))
+    for problem in by_check.get("trash-entry", []):  # first: it moves folders back or away
+        _attempt([problem], lambda p=problem: settle_entry(workspace, *p.targets))
     for problem in by_check.get("corrupt-file", []):
         if problem.targets:  # an unreadable pipeline.json
 

@@ -18,7 +18,9 @@ Checks, each reported as a :class:`Problem` with a short ``check`` name:
 - ``archive``: an archive that does not match its manifest; ``registry``: an
   archive registry entry that is unreadable or names a missing archive;
   ``unregistered-archive``: an archive no entry names;
-- ``stray-temporary``: a ``.*.partial`` file; ``trash-folder``: a ``_trash_*`` folder.
+- ``stray-temporary``: a ``.*.partial`` file; ``trash-folder``: a ``_trash_*`` folder;
+  ``trash-entry``: an entry of a dataset's ``_trash/`` that an interrupted
+  deletion, restore or purge left half-moved (``--repair`` finishes it).
 
 The catalog and archive checks live in :mod:`nirs4all_workspace.catalog.check`.
 A killed process can only leave the kinds in :data:`CRASH_LEFTOVERS`; the
@@ -46,9 +48,11 @@ from ..workspace.dataset_info import current_digest
 from ..workspace.locking import FileLock
 from ..workspace.manifest import FINISHED_STATUSES
 from ..workspace.numbering import MAX_JUMP, known_numbers, parse_mark
+from ..workspace.trash import entry_names
 from .gc import stray_temporaries, trash_folders
 from .repair import repair_problems
 from .retention import best_criterion
+from .trash import entry_problem
 
 _READ_ONLY_ERRORS = (errno.EROFS, errno.EACCES, errno.EPERM)
 CRASH_LEFTOVERS = frozenset(
@@ -56,6 +60,7 @@ CRASH_LEFTOVERS = frozenset(
         "incomplete-pipeline",
         "stray-temporary",
         "trash-folder",
+        "trash-entry",
         "numbering",
         "missing-rows",
         "best",
@@ -168,6 +173,7 @@ class Checker:
             self.check_best(dataset)
             self.check_session_files(dataset)
             self.check_missing_rows(dataset)
+            self.check_trash(dataset)
         self.counts["archives"] += check_archives(self.layout, self.add)
         for path in trash_folders(self.ws):
             self.add("trash-folder", path, "left by an interrupted deletion", repairable=True)
@@ -375,6 +381,15 @@ class Checker:
                 f"{best.folder} scores {best.score:.6g} but a pipeline scores {optimum:.6g}",
                 True,
             )
+
+    def check_trash(self, dataset: str) -> None:
+        for entry in entry_names(self.layout, dataset):
+            self.counts["trash_entries"] += 1
+            found = entry_problem(self.ws, dataset, entry)
+            if found is not None:
+                message, repairable = found
+                path = self.layout.trash_entry(dataset, entry)
+                self.add("trash-entry", path, message, repairable, targets=[dataset, entry])
 
     def check_session_files(self, dataset: str) -> None:
         for path in (self.layout.run_config_json(dataset), self.layout.run_summary_json(dataset)):

@@ -20,9 +20,11 @@ _RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lp
 _FORBIDDEN_CHARS = set('/\\<>:"|?*\x00')
 MAX_NAME_LENGTH = 100
 TRASH_PREFIX = "_trash_"
+TRASH_FOLDER = "_trash"  # runs/<dataset>/_trash/<entry>/: deleted pipelines, restorable until purged
+TRASH_RECORD = "trash.json"
 # Folders an engine may fill (``_classifiers/``, ``_analytics/``), but not the workspace's own.
 _SHARED_FOLDER = re.compile(r"^_[a-z][a-z0-9_]*$")
-_WORKSPACE_FOLDERS = ("_state", "_binaries")
+_WORKSPACE_FOLDERS = ("_state", "_binaries", TRASH_FOLDER)
 _PIPELINE_FILES = (
     "pipeline.json",
     "manifest.yaml",
@@ -233,6 +235,28 @@ class WorkspaceLayout:
     def trash_dir(self, dataset: str, token: str) -> Path:
         """Where a pipeline folder is renamed before it is removed (``_trash_<token>``)."""
         return self.dataset_dir(dataset) / f"{TRASH_PREFIX}{validate_name(token, 'trash token')}"
+
+    def trash_root(self, dataset: str) -> Path:
+        """``runs/<dataset>/_trash/``: one folder per ``runs delete`` (see maintenance/trash.py)."""
+        return self.dataset_dir(dataset) / TRASH_FOLDER
+
+    def trash_entry(self, dataset: str, entry: str) -> Path:
+        """``runs/<dataset>/_trash/<entry>/``: the pipeline folders one deletion moved, and its record."""
+        return self.trash_root(dataset) / validate_name(entry, "trash entry")
+
+    def trash_record(self, dataset: str, entry: str) -> Path:
+        """``runs/<dataset>/_trash/<entry>/trash.json``: what was moved, from where, when."""
+        return self.trash_entry(dataset, entry) / TRASH_RECORD
+
+    def trashed_pipeline(self, dataset: str, entry: str, folder: str) -> PipelinePaths:
+        """A pipeline folder while it is in the trash."""
+        if parse_pipeline_folder(folder) is None:
+            raise InvalidNameError(f"{folder!r} is not a pipeline folder name (NNNN_<name>_<hash>)")
+        return PipelinePaths(self.trash_entry(dataset, entry) / folder)
+
+    def trashed_best(self, dataset: str, entry: str, name: str) -> Path:
+        """The copy of ``best.json`` or of the best CSV kept with a deletion that took the best."""
+        return self.trash_entry(dataset, entry) / validate_name(name, "best file")
 
     # -- exports ---------------------------------------------------------
     @property

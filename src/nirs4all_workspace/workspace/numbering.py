@@ -28,6 +28,7 @@ import zipfile
 from pathlib import Path
 
 from .layout import TRASH_PREFIX, WorkspaceLayout, parse_pipeline_folder
+from .trash import trashed_numbers
 
 # Above this a number is corrupt whatever else is known (int64-safe, 15 digits at most).
 MAX_NUMBER = 10**15 - 1
@@ -66,9 +67,10 @@ def claim(layout: WorkspaceLayout, dataset: str, number: int) -> bool:
 def known_numbers(layout: WorkspaceLayout, dataset: str) -> dict[str, int]:
     """Highest number each place remembers for ``dataset`` (places that know none are left out).
 
-    Places: pipeline folders, claims, trash folders, ``best.json``, the catalog's
-    Parquet files, the archive registry and archive file names, exports, and the
-    manifests of library zips. Unreadable files are skipped (they prove nothing).
+    Places: pipeline folders, claims, trash folders and trash records (purged ones
+    too), ``best.json``, the catalog's Parquet files, the archive registry and
+    archive file names, exports, and the manifests of library zips. Unreadable
+    files are skipped (they prove nothing).
     """
     found: dict[str, int] = {}
 
@@ -84,6 +86,8 @@ def known_numbers(layout: WorkspaceLayout, dataset: str) -> dict[str, int]:
                 note("folders", parsed.number)
             elif entry.name.startswith(TRASH_PREFIX) and entry.is_dir():
                 note("trash", _number_in_folder(Path(entry.path)))
+    for number in trashed_numbers(layout, dataset):  # in the trash, or purged from it
+        note("trash", number)
     claims = claims_dir(layout, dataset)
     if claims.is_dir():
         for entry in os.scandir(claims):
@@ -159,6 +163,24 @@ def _archive_numbers(layout: WorkspaceLayout, dataset: str) -> list[int]:
             if parsed is not None:
                 numbers.append(parsed.number)
     return numbers
+
+
+def raise_mark(layout: WorkspaceLayout, dataset: str, number: int) -> None:
+    """Make the high-water mark at least ``number`` and claim it (a folder restored from an
+    archive into a dataset that forgot it); call under the dataset lock."""
+    path = layout.high_water_file(dataset)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mark = parse_mark(path.read_text())
+    except (FileNotFoundError, UnicodeDecodeError):
+        mark = None
+    if mark is None or mark < number:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            os.pwrite(fd, f"{number:>20}\n".encode(), 0)  # the format manifest.py writes
+        finally:
+            os.close(fd)
+    claim(layout, dataset, number)
 
 
 def _export_numbers(layout: WorkspaceLayout, dataset: str) -> list[int]:
