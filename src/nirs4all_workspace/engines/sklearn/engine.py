@@ -172,15 +172,17 @@ class SklearnEngine:
 
 
 _CACHE: list[Any] = []
-_PLS = "sklearn.cross_decomposition.PLSRegression"
+# Models a group fits from one decomposition (PLS sizes, Ridge alphas): alone they take the same
+# path, so a variant gives the same numbers alone or in its group (e.g. when a run resumes).
+_SHARED = ("sklearn.cross_decomposition.PLSRegression", "sklearn.linear_model.Ridge")
 
 
 def _execute_one(spec: PipelineSpec, dataset: SpectraDataset) -> PipelineResult:
-    """One spec; a PLSRegression goes the way of a sweep (a sweep of one), so its numbers are
-    the same whether it runs alone or with the other sizes of its grid (e.g. when a run resumes).
+    """One spec; a PLSRegression or a Ridge goes the way of a group (a group of one), so its
+    numbers are the same whether it runs alone or with the other variants of its grid.
     """
     model = spec.config["pipeline"][-1].get("model", {})
-    if model.get("class") == _PLS:
+    if model.get("class") in _SHARED:
         from .groups import execute_group
 
         return execute_group([spec], dataset, _prefix_cache())[0]

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import clone
 from sklearn.cross_decomposition import PLSRegression
+from sklearn.linear_model import Ridge
 from sklearn.pipeline import Pipeline
 
 from ..base import FittedStep, PipelineResult, PipelineSpec, PredictionBlock
@@ -33,6 +34,7 @@ from .config import build_pipeline
 from .datasets import SpectraDataset
 from .metrics import score
 from .prefix_cache import PrefixCache
+from .ridge import fit_ridge_alphas, ridge_key
 from .sweep import fit_pls_counts, sweep_key
 
 
@@ -105,7 +107,7 @@ def execute_group(
             for (index, _), obj in zip(built[i].steps, [*final_prefix, model], strict=True)
         ]
         result.info = _info(_as_pipeline([*final_prefix, model]), splitter, data, len(folds[i]))
-        result.info["group"] = {"variants": n, "shared": "preprocessing per fold" + _swept(sweeps)}
+        result.info["group"] = {"variants": n, "shared": "preprocessing per fold" + _swept(sweeps, models)}
         result.duration_s = per_spec
         results.append(result)
     return results
@@ -153,6 +155,8 @@ def _predict(model: Any, X: np.ndarray, centred: dict[bytes, np.ndarray] | None 
                 centred[key] = Xc
         pred = Xc @ model.coef_.T + model.intercept_  # PLSRegression.predict's own steps
         return pred.ravel() if model._predict_1d else pred
+    if type(model) is Ridge and isinstance(X, np.ndarray) and X.dtype == np.float64:
+        return X @ model.coef_.T + model.intercept_  # Ridge.predict's own steps, without its checks
     return model.predict(X)
 
 
@@ -200,9 +204,12 @@ def _result(
     )
 
 
-def _swept(sweeps: dict[tuple[Any, ...], list[int]]) -> str:
+def _swept(sweeps: dict[tuple[Any, ...], list[int]], models: list[Any]) -> str:
     swept = sum(len(members) for members in sweeps.values())
-    return f", {swept} PLS sizes from one fit per sweep" if swept else ""
+    ridges = sum(ridge_key(model) is not None for model in models)
+    return (f", {swept} PLS sizes from one fit per sweep" if swept else "") + (
+        f", {ridges} Ridge alphas from one decomposition" if ridges > 1 else ""
+    )
 
 
 def _sweeps(models: list[Any]) -> dict[tuple[Any, ...], list[int]]:
@@ -222,8 +229,14 @@ def _fit_models(
     sweeps: dict[tuple[Any, ...], list[int]],
     predict_only: bool = False,
 ) -> list[Any]:
-    """A fitted clone of every model on the same data; PLS sizes of one sweep (``_sweeps``) from one fit."""
+    """A fitted clone of every model on the same data; PLS sizes of one sweep (``_sweeps``) from one
+    fit, Ridge alphas from one decomposition (``None`` from it: scikit-learn fits that one)."""
     fitted: list[Any] = [None] * len(models)
+    swept = {i for members in sweeps.values() for i in members}
+    ridges = [i for i in range(len(models)) if i not in swept and ridge_key(models[i]) is not None]
+    if ridges:  # Ridge alphas: one centring and Gram matrix for all of them (see :mod:`.ridge`)
+        for i, model in zip(ridges, fit_ridge_alphas([models[i] for i in ridges], X, y), strict=True):
+            fitted[i] = model
     for members in sweeps.values():  # a sweep of one too: a size gives the same numbers alone or swept
         counts = {models[i].n_components for i in members}
         try:
