@@ -30,7 +30,7 @@ from sklearn.linear_model import Ridge
 from sklearn.pipeline import Pipeline
 
 from ..base import FittedStep, PipelineResult, PipelineSpec, PredictionBlock
-from .config import build_pipeline
+from .config import BuiltPipeline, build_pipeline, instantiate, unwrap
 from .datasets import SpectraDataset
 from .metrics import score
 from .prefix_cache import PrefixCache
@@ -52,21 +52,16 @@ def execute_group(
     Exceptions propagate (the caller then runs the specs one at a time, so each
     failure is recorded against its own pipeline).
     """
-    from .execution import _info, _OutOfFold, _predictions, _seed, _seed_splitter, default_splitter
+    from .execution import _info, _OutOfFold, _predictions, _seed_splitter, default_splitter
 
     start = time.perf_counter()
     keys = {group_key(spec.config) for spec in specs}
     if len(keys) != 1:
         raise ValueError("execute_group needs specs that differ only in their model")
     cache = cache if cache is not None else PrefixCache()
-    built = [build_pipeline(spec.config) for spec in specs]
+    built, pipelines = _built(specs)
     task = built[0].task or dataset.task
     data = dataset.with_task(task)
-    pipelines = []
-    for b in built:
-        pipeline = Pipeline([(f"step{i}", obj) for i, obj in b.steps])
-        _seed(pipeline)
-        pipelines.append(pipeline)
     prefix = [obj for _, obj in pipelines[0].steps[:-1]]
     config_steps = specs[0].config["pipeline"]
     prefix_steps = [json.dumps(config_steps[index], sort_keys=True) for index, _ in built[0].steps[:-1]]
@@ -111,6 +106,30 @@ def execute_group(
         result.duration_s = per_spec
         results.append(result)
     return results
+
+
+def _built(specs: Sequence[PipelineSpec]) -> tuple[list[BuiltPipeline], list[Pipeline]]:
+    """The variants' estimators, seeded as ``execute_pipeline`` seeds them; one shared preprocessing."""
+    from .execution import _seed
+
+    first = build_pipeline(specs[0].config)
+    built = [first, *(_with_own_model(first, spec.config) for spec in specs[1:])]
+    if len(first.steps) > 1:  # the shared preprocessing, seeded once
+        _seed(Pipeline([(f"step{i}", obj) for i, obj in first.steps[:-1]]))
+    pipelines = []
+    for b in built:
+        _seed(Pipeline([("model", b.steps[-1][1])]))
+        pipelines.append(Pipeline([(f"step{i}", obj) for i, obj in b.steps]))
+    return built, pipelines
+
+
+def _with_own_model(first: BuiltPipeline, config: Mapping[str, Any]) -> BuiltPipeline:
+    """``config``'s pipeline, sharing the unfitted preprocessing of ``first`` (the group's other
+    variants have the same steps but the model): only the model is built and checked."""
+    steps = first.steps[:-1]
+    index = first.steps[-1][0]
+    model = instantiate(unwrap(config["pipeline"][index]), f"pipeline step {index + 1}")
+    return BuiltPipeline(steps=[*steps, (index, model)], splitter=first.splitter, task=first.task)
 
 
 class _Collected:
