@@ -6,14 +6,17 @@ the preprocessing is fitted and applied once per fold and once for the refit
 (through :mod:`.prefix_cache`, so a shorter shared prefix is reused across groups
 too), then every model of the group is fitted on the same transformed data;
 PLS models that differ only in ``n_components`` come from one fit at the largest
-count (:mod:`.sweep`). Each variant still gets its own :class:`PipelineResult`
-with its own fitted final steps; the shared preprocessing objects are the same
-objects in every result, so the workspace stores them once.
+count (:mod:`.sweep`), Ridge models that differ only in ``alpha`` from one
+centring and Gram matrix (:mod:`.ridge`). Only the first variant's pipeline is
+built in full; the others build their model alone (the preprocessing is shared).
+Each variant still gets its own :class:`PipelineResult` with its own fitted
+final steps; the shared preprocessing objects are the same objects in every
+result, so the workspace stores them once.
 
 The calls on each estimator are those a scikit-learn ``Pipeline`` makes
 (``fit_transform`` on the training rows, ``transform`` on the others), so a
 group gives the numbers of separate runs: identical for every model but swept
-PLS, which agrees to ~1e-13 (see :mod:`.sweep`).
+PLS and shared-Gram Ridge, which agree to ~1e-13 (see :mod:`.sweep`, :mod:`.ridge`).
 """
 
 from __future__ import annotations
