@@ -263,3 +263,16 @@ def test_ridge_settings_the_shared_fit_does_not_cover_are_fitted_by_scikit_learn
     (group,) = group_specs(engine, specs)
     for spec, grouped in zip(group, engine.execute_group(group, data), strict=True):
         _same_scores(engine.execute(spec, data), grouped)
+
+
+def test_a_ridge_alpha_alone_gives_the_numbers_it_gets_in_its_group() -> None:
+    """So a resumed run (the missing alphas only) stores what the whole run would have."""
+    engine = SklearnEngine()
+    data = _fermentation()
+    specs = engine.expand(_grid(_ridges([0.001, 0.1, 10.0])))
+    for group in group_specs(engine, specs):
+        together = engine.execute_group(group, data)
+        alone = engine.execute(group[1], data)
+        assert alone.metrics == together[1].metrics
+        for a, b in zip(alone.predictions, together[1].predictions, strict=True):
+            np.testing.assert_array_equal(a.y_pred, b.y_pred)
