@@ -276,3 +276,27 @@ def test_a_ridge_alpha_alone_gives_the_numbers_it_gets_in_its_group() -> None:
         assert alone.metrics == together[1].metrics
         for a, b in zip(alone.predictions, together[1].predictions, strict=True):
             np.testing.assert_array_equal(a.y_pred, b.y_pred)
+
+
+def test_a_group_without_ridge_does_not_import_scikit_learns_linear_models() -> None:
+    """The Ridge shortcut costs a run without Ridge nothing (not even the import of sklearn.linear_model)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import numpy as np\n"
+        "from nirs4all_workspace.engines.sklearn import SklearnEngine, SpectraDataset\n"
+        "rng = np.random.default_rng(0)\n"
+        "X = rng.normal(size=(40, 60)).cumsum(axis=1)\n"
+        "data = SpectraDataset('d', 'd', X, X[:, 3] * 2, [str(i) for i in range(60)], 'y', 'regression',"
+        " np.arange(40))\n"
+        "engine = SklearnEngine()\n"
+        "specs = engine.expand([{'model': {'class': 'pls', 'params': {'n_components': {'_or_': [1, 2]}}}}])\n"
+        "assert [r.status for r in engine.execute_group(specs, data)] == ['completed', 'completed']\n"
+        "print('sklearn.linear_model' in sys.modules)\n"
+    )
+    command = [sys.executable, "-c", code]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"

@@ -29,7 +29,6 @@ from typing import Any
 import numpy as np
 from sklearn.base import clone
 from sklearn.cross_decomposition import PLSRegression
-from sklearn.linear_model import Ridge
 from sklearn.pipeline import Pipeline
 
 from ..base import FittedStep, PipelineResult, PipelineSpec, PredictionBlock
@@ -37,7 +36,7 @@ from .config import BuiltPipeline, build_pipeline, instantiate, unwrap
 from .datasets import SpectraDataset
 from .metrics import score
 from .prefix_cache import PrefixCache
-from .ridge import fit_ridge_alphas, ridge_key
+from .ridge import fit_ridge_alphas, is_ridge, ridge_key
 from .sweep import fit_pls_counts, sweep_key
 
 
@@ -177,7 +176,7 @@ def _predict(model: Any, X: np.ndarray, centred: dict[bytes, np.ndarray] | None 
                 centred[key] = Xc
         pred = Xc @ model.coef_.T + model.intercept_  # PLSRegression.predict's own steps
         return pred.ravel() if model._predict_1d else pred
-    if type(model) is Ridge and isinstance(X, np.ndarray) and X.dtype == np.float64:
+    if is_ridge(model) and isinstance(X, np.ndarray) and X.dtype == np.float64:
         return X @ model.coef_.T + model.intercept_  # Ridge.predict's own steps, without its checks
     return model.predict(X)
 

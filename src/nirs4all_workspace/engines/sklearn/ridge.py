@@ -17,18 +17,27 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy import linalg
-from sklearn.linear_model import Ridge
+
+if TYPE_CHECKING:
+    from sklearn.linear_model import Ridge
 
 _SOLVERS = ("auto", "cholesky")
 
 
+def is_ridge(model: Any) -> bool:
+    """scikit-learn's own ``Ridge`` (not a subclass), told without importing ``sklearn.linear_model``
+    (a pipeline without Ridge never pays for that import)."""
+    cls = type(model)
+    return cls.__name__ == "Ridge" and cls.__module__ == "sklearn.linear_model._ridge"
+
+
 def ridge_key(model: Any) -> tuple[Any, ...] | None:
     """What Ridge models must share to come from one decomposition; None when it does not apply."""
-    if type(model) is not Ridge:  # not a subclass, whose fit may differ
+    if not is_ridge(model):  # not a subclass, whose fit may differ
         return None
     # The attributes, not get_params (which inspects the signature each time): Ridge stores them as given.
     if model.solver not in _SOLVERS or model.positive is not False or model.fit_intercept is not True:
