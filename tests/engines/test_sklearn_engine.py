@@ -276,3 +276,29 @@ def test_importing_the_engine_does_not_import_matplotlib() -> None:
     env = {"PYTHONPATH": str(SRC), "PATH": "/usr/bin:/bin"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_the_engine_module_imports_scikit_learn_only_when_a_pipeline_runs(tmp_path: Path) -> None:
+    """Reading a big data file overlaps with importing scikit-learn (in a thread that has ended
+    when load_dataset returns); the engine's import itself stays light."""
+    import polars as pl
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(600, 1200))
+    names = [str(1000 + i) for i in range(X.shape[1])]
+    path = tmp_path / "big.parquet"
+    pl.from_numpy(X, schema=names, orient="row").with_columns(pl.Series("y", X[:, 7] * 2)).write_parquet(path)
+    assert path.stat().st_size > 4 * 2**20
+    code = (
+        "import sys, threading\n"
+        "from nirs4all_workspace.engines.sklearn.engine import SklearnEngine\n"
+        "assert 'sklearn.base' not in sys.modules, 'imported with the engine'\n"
+        f"data = SklearnEngine().load_dataset({str(path)!r})\n"
+        "assert {'sklearn.base', 'nirs4all_workspace.engines.sklearn.groups'} <= set(sys.modules)\n"
+        "assert [t.name for t in threading.enumerate()] == ['MainThread'], threading.enumerate()\n"
+        "print(data.X.shape, float(data.X[5, 9]))\n"
+    )
+    command = [sys.executable, "-c", code]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["(600,", "1200)", repr(float(X[5, 9]))]

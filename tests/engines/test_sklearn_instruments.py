@@ -132,3 +132,99 @@ def test_without_the_extra_one_line_says_what_to_install_and_exit_2(tmp_path: Pa
     lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
     assert len(lines) == 1 and "pip install 'nirs4all-workspace[formats]'" in lines[0], done.stderr
     assert "Traceback" not in done.stderr and not (tmp_path / "ws").exists()
+
+
+# -- the CSV a handheld scanner exports: a metadata block, then a wavelength/absorbance table ----------
+def _handheld(path: Path, sample: str, axis: list[float], values: np.ndarray, style: str) -> None:
+    """One spectrum as handheld scanners export it (NeoSpectra-like ``Key: value`` lines, or
+    MicroNIR-like ``Key,value`` rows), a blank line, then the wavelength/absorbance table."""
+    if style == "colon":
+        meta = [
+            f"Sample Name: {sample}",
+            "Device: NeoSpectra Scanner",
+            "Serial Number: NS-22-0041",
+            "Date: 2026-11-30T07:10:11",
+            "Measurement Mode: Absorbance",
+        ]
+    else:
+        meta = [
+            "Device,MicroNIR OnSite-W",
+            "Serial Number,M1-0001234",
+            "Scan Date,2026-11-30 07:10:11",
+            "Integration Time (us),10600",
+            "Scan Count,50",
+        ]
+    rows = [f"{x},{float(v)!r}" for x, v in zip(axis, values, strict=True)]
+    path.write_text("\n".join([*meta, "", "Wavelength (nm),Absorbance (AU)", *rows]) + "\n")
+
+
+@pytest.mark.parametrize("style", ["colon", "comma"])
+def test_a_folder_of_handheld_csv_exports_gives_the_scores_of_the_csv_of_its_matrix(
+    tmp_path: Path, style: str
+) -> None:
+    pytest.importorskip("nirs4all_formats", reason="the optional [formats] extra is not installed")
+    _, reference, csv = _folder(tmp_path)
+    X, _ = _matrix()
+    folder = tmp_path / "handheld"
+    folder.mkdir()
+    for i, row in enumerate(X):
+        _handheld(folder / f"s{i:02d}.csv", f"s{i:02d}", AXIS, row, style)
+    engine = SklearnEngine()
+    ours = engine.load_dataset(folder, reference=reference)
+    theirs = load_dataset(csv)
+    np.testing.assert_array_equal(ours.X, theirs.X)
+    np.testing.assert_array_equal(ours.y, theirs.y)
+    assert ours.feature_names == theirs.feature_names
+    spec = engine.expand(GRID)[0]
+    assert engine.execute(spec, ours).metrics == engine.execute(spec, theirs).metrics
+
+
+def _run_single(tmp_path: Path, path: Path, hide_extra: bool) -> subprocess.CompletedProcess[str]:
+    hide = "sys.modules['nirs4all_formats'] = None; " if hide_extra else ""
+    code = (
+        f"import sys; {hide}from nirs4all_workspace.cli import main; "
+        "sys.argv[0] = 'nirs4all'; sys.exit(main())"
+    )
+    args = ["run", "--dataset", str(path), "--workspace", str(tmp_path / "ws")]
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+@pytest.mark.parametrize("style", ["colon", "comma"])
+@pytest.mark.parametrize("hide_extra", [False, True])
+def test_one_handheld_csv_as_dataset_says_what_it_is_and_that_a_reference_is_needed(
+    tmp_path: Path, style: str, hide_extra: bool
+) -> None:
+    if not hide_extra:
+        pytest.importorskip("nirs4all_formats", reason="the optional [formats] extra is not installed")
+    X, _ = _matrix()
+    path = tmp_path / "scan_01.csv"
+    _handheld(path, "s01", AXIS, X[0], style)
+    done = _run_single(tmp_path, path, hide_extra)
+    assert done.returncode == 2, done.stderr
+    lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
+    assert len(lines) == 1, done.stderr
+    assert "handheld" in lines[0] and "--reference" in lines[0] and "scan_01.csv" in lines[0], lines[0]
+    assert ("pip install 'nirs4all-workspace[formats]'" in lines[0]) == hide_extra, lines[0]
+    assert "Traceback" not in done.stderr and not (tmp_path / "ws").exists()
+
+
+def test_a_two_column_wavelength_table_without_metadata_is_one_spectrum_too(tmp_path: Path) -> None:
+    X, _ = _matrix()
+    path = tmp_path / "spectrum.csv"
+    path.write_text(
+        "Wavelength (nm),Absorbance (AU)\n"
+        + "".join(f"{x},{float(v)!r}\n" for x, v in zip(AXIS, X[0], strict=True))
+    )
+    with pytest.raises(DatasetError, match=r"handheld.*--reference"):
+        load_dataset(path)
+
+
+def test_an_ordinary_table_is_not_taken_for_a_handheld_export(tmp_path: Path) -> None:
+    """Wide tables (one spectrum per row) and a two-column table of a target by a feature still load."""
+    _, _, csv = _folder(tmp_path)
+    assert load_dataset(csv).X.shape == (24, len(AXIS))
+    small = tmp_path / "small.csv"
+    small.write_text("moisture,protein\n" + "".join(f"{i * 0.5},{i * 2.0 + (i % 3)}\n" for i in range(12)))
+    assert load_dataset(small).X.shape == (12, 1)

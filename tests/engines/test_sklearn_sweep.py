@@ -201,3 +201,102 @@ def test_a_zero_cap_disables_the_cache(monkeypatch: pytest.MonkeyPatch) -> None:
     X = np.ones((5, 8)) + np.arange(8)
     cache.apply("rows", ["scaler"], [StandardScaler()], X, None, [])
     assert cache.cap_bytes == 0 and cache.peak_bytes == 0
+
+
+def test_stored_pls_models_carry_no_training_scores_and_predict_like_their_own_fit() -> None:
+    """The refit model of each size: no x_scores_/y_scores_ (n_samples x k each), same predictions."""
+    engine = SklearnEngine()
+    data = _fermentation()
+    specs = engine.expand([{"model": {"class": "pls", "params": {"n_components": {"_or_": [1, 4, 7]}}}}])
+    for spec, result in zip(specs, engine.execute_group(specs, data), strict=True):
+        model = result.fitted[-1].obj
+        k = spec.config["pipeline"][-1]["model"]["params"]["n_components"]
+        assert type(model) is PLSRegression and model.n_components == k
+        for name in ("x_scores_", "y_scores_", "_x_scores", "_y_scores"):
+            assert not hasattr(model, name), name
+        alone = PLSRegression(n_components=k).fit(data.X, data.y)
+        assert _close(model.predict(data.X), alone.predict(data.X)), k
+        assert _close(model.transform(data.X), alone.transform(data.X)), k
+        assert pack(model).untrusted == ()
+
+
+def _ridges(alphas: list[float], **params: object) -> list[dict[str, object]]:
+    return [{"class": "ridge", "params": {"alpha": a, **params}} for a in alphas]
+
+
+@pytest.mark.parametrize(("n", "p"), [(40, 120), (120, 40)])  # the kernel (n < p) and the primal form
+def test_ridge_alphas_of_a_group_share_one_decomposition_and_score_like_scikit_learn(
+    monkeypatch: pytest.MonkeyPatch, n: int, p: int
+) -> None:
+    from sklearn.linear_model import Ridge
+
+    X, y = _synthetic(n=n, p=p)
+    data = SpectraDataset("r", "r", X, y, [str(i) for i in range(p)], "y", "regression", np.arange(n))
+    engine = SklearnEngine()
+    specs = engine.expand(_grid(_ridges([0.001, 0.1, 10.0])))
+    alone = [engine.execute(spec, data) for spec in specs]  # scikit-learn's own Ridge.fit, per variant
+    fits = []
+    original = Ridge.fit
+    monkeypatch.setattr(Ridge, "fit", lambda self, *a, **k: fits.append(self) or original(self, *a, **k))
+    for group in group_specs(engine, specs):
+        for spec, grouped in zip(group, engine.execute_group(group, data), strict=True):
+            _same_scores(alone[specs.index(spec)], grouped)
+            model = grouped.fitted[-1].obj
+            alpha = spec.config["pipeline"][-1]["model"]["params"]["alpha"]
+            assert type(model) is Ridge and model.alpha == alpha
+            ours = predict_with_fitted(grouped.fitted, X)
+            assert _close(ours, predict_with_fitted(alone[specs.index(spec)].fitted, X))
+            assert pack(model).untrusted == ()
+    assert fits == []  # every alpha came from the fold's shared decomposition
+
+
+def test_ridge_settings_the_shared_fit_does_not_cover_are_fitted_by_scikit_learn() -> None:
+    X, y = _synthetic(n=40, p=60)
+    data = SpectraDataset("r", "r", X, y, [str(i) for i in range(60)], "y", "regression", np.arange(40))
+    engine = SklearnEngine()
+    others = [
+        *_ridges([0.1], solver="svd"),
+        *_ridges([0.1], fit_intercept=False),
+        *_ridges([0.1], positive=True),
+    ]
+    specs = engine.expand([{"model": {"_or_": [*_ridges([0.1, 1.0]), *others]}}])
+    (group,) = group_specs(engine, specs)
+    for spec, grouped in zip(group, engine.execute_group(group, data), strict=True):
+        _same_scores(engine.execute(spec, data), grouped)
+
+
+def test_a_ridge_alpha_alone_gives_the_numbers_it_gets_in_its_group() -> None:
+    """So a resumed run (the missing alphas only) stores what the whole run would have."""
+    engine = SklearnEngine()
+    data = _fermentation()
+    specs = engine.expand(_grid(_ridges([0.001, 0.1, 10.0])))
+    for group in group_specs(engine, specs):
+        together = engine.execute_group(group, data)
+        alone = engine.execute(group[1], data)
+        assert alone.metrics == together[1].metrics
+        for a, b in zip(alone.predictions, together[1].predictions, strict=True):
+            np.testing.assert_array_equal(a.y_pred, b.y_pred)
+
+
+def test_a_group_without_ridge_does_not_import_scikit_learns_linear_models() -> None:
+    """The Ridge shortcut costs a run without Ridge nothing (not even the import of sklearn.linear_model)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import numpy as np\n"
+        "from nirs4all_workspace.engines.sklearn import SklearnEngine, SpectraDataset\n"
+        "rng = np.random.default_rng(0)\n"
+        "X = rng.normal(size=(40, 60)).cumsum(axis=1)\n"
+        "data = SpectraDataset('d', 'd', X, X[:, 3] * 2, [str(i) for i in range(60)], 'y', 'regression',"
+        " np.arange(40))\n"
+        "engine = SklearnEngine()\n"
+        "specs = engine.expand([{'model': {'class': 'pls', 'params': {'n_components': {'_or_': [1, 2]}}}}])\n"
+        "assert [r.status for r in engine.execute_group(specs, data)] == ['completed', 'completed']\n"
+        "print('sklearn.linear_model' in sys.modules)\n"
+    )
+    command = [sys.executable, "-c", code]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"

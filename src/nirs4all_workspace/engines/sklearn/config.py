@@ -68,7 +68,7 @@ def expand(config: Any) -> list[PipelineSpec]:
             continue
         seen.add(key)
         for i, step in enumerate(canonical["pipeline"]):
-            _validate_step(_unwrap(step), f"{where} step {i + 1}", checked)
+            _validate_step(unwrap(step), f"{where} step {i + 1}", checked)
         names = describe(canonical)
         name = names.name
         if meta.get("name") and len(variants) == 1:
@@ -266,7 +266,7 @@ def _normalize_value(value: Any, where: str) -> Any:
     )
 
 
-def _unwrap(step: Mapping[str, Any]) -> dict[str, Any]:
+def unwrap(step: Mapping[str, Any]) -> dict[str, Any]:
     return dict(step["model"]) if "model" in step else dict(step)
 
 
@@ -347,7 +347,7 @@ def build_pipeline(config: Mapping[str, Any]) -> BuiltPipeline:
     steps: list[tuple[int, Any]] = []
     splitter = None
     for i, raw in enumerate(config["pipeline"]):
-        step = _unwrap(raw)
+        step = unwrap(raw)
         obj = instantiate(step, f"pipeline step {i + 1}")
         if is_splitter(type(obj)):
             splitter = obj

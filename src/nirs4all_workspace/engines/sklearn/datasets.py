@@ -18,6 +18,7 @@ import polars as pl
 from ...engines.base import DatasetIdentity
 from ...errors import DatasetError
 from .tables import (
+    CSV_SUFFIXES,
     labels_from_numbers,
     numbers_from_labels,
     numeric_matrix,
@@ -184,6 +185,12 @@ def load_dataset(path: Path | str, target: str | None = None, task: str | None =
         )
     if path.is_dir():
         return _load_folder(path, target, task)
+    if path.suffix.lower() in CSV_SUFFIXES and path.is_file():
+        from .handheld import handheld_export, refuse_single_export
+
+        header = handheld_export(path)
+        if header is not None:
+            raise refuse_single_export(path, header)
     table = read_table(path)
     frame = table.frame
     label = f"'{path}'"

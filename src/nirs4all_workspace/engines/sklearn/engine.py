@@ -8,8 +8,12 @@ gives the same numbers in any process.
 
 from __future__ import annotations
 
+import contextlib
+import sys
+import threading
 import warnings
 from collections.abc import Mapping, Sequence
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +26,6 @@ from .config import expand, untrusted_classes
 from .datasets import SpectraDataset, load_dataset
 from .declaration import DECLARATION
 from .demo import classification_config, demo_config, make_demo_dataset
-from .execution import execute_pipeline, predict_with_fitted
 from .sized_grid import fit_default_grid
 
 _DATASET_OPTIONS = ("target", "task", "reference", "resample")
@@ -111,6 +114,14 @@ class SklearnEngine:
                 f"unknown dataset option(s) {', '.join(unknown)} for '{source}'; "
                 f"options are: {', '.join(_DATASET_OPTIONS)}"
             )
+        warming = _warm_imports(source)
+        try:
+            return self._load(source, options)
+        finally:
+            if warming is not None:
+                warming.join()
+
+    def _load(self, source: Path | str, options: dict[str, Any]) -> SpectraDataset:
         if options.get("reference") is not None:  # a folder of instrument files (the [formats] extra)
             from .instruments import load_instrument_folder
 
@@ -151,6 +162,8 @@ class SklearnEngine:
         return read_spectra(source, feature_names, n_features, target)
 
     def predict_fitted(self, fitted_steps: Sequence[Any], X: Any) -> np.ndarray:
+        from .execution import predict_with_fitted
+
         return predict_with_fitted(fitted_steps, X)
 
     def dataset_from_files(
@@ -172,19 +185,50 @@ class SklearnEngine:
 
 
 _CACHE: list[Any] = []
-_PLS = "sklearn.cross_decomposition.PLSRegression"
+# Models a group fits from one decomposition (PLS sizes, Ridge alphas): alone they take the same
+# path, so a variant gives the same numbers alone or in its group (e.g. when a run resumes).
+_SHARED = ("sklearn.cross_decomposition.PLSRegression", "sklearn.linear_model.Ridge")
 
 
 def _execute_one(spec: PipelineSpec, dataset: SpectraDataset) -> PipelineResult:
-    """One spec; a PLSRegression goes the way of a sweep (a sweep of one), so its numbers are
-    the same whether it runs alone or with the other sizes of its grid (e.g. when a run resumes).
+    """One spec; a PLSRegression or a Ridge goes the way of a group (a group of one), so its
+    numbers are the same whether it runs alone or with the other variants of its grid.
     """
     model = spec.config["pipeline"][-1].get("model", {})
-    if model.get("class") == _PLS:
+    if model.get("class") in _SHARED:
         from .groups import execute_group
 
         return execute_group([spec], dataset, _prefix_cache())[0]
+    from .execution import execute_pipeline
+
     return execute_pipeline(spec, dataset)
+
+
+# A data file this large takes a noticeable time to read (Parquet, CSV): scikit-learn is imported
+# meanwhile, in a thread (reading releases the GIL in polars), instead of before or after it.
+_WARM_FROM_BYTES = 4 * 2**20
+
+
+def _warm_imports(source: Path | str) -> threading.Thread | None:
+    """Start importing what executing pipelines needs while a big data file is read; None when there
+    is nothing to gain (already imported, or a small file, a folder, a missing path)."""
+    if f"{__package__}.groups" in sys.modules:
+        return None
+    try:
+        if not Path(source).is_file() or Path(source).stat().st_size < _WARM_FROM_BYTES:
+            return None
+    except OSError:
+        return None
+    thread = threading.Thread(target=_import_execution, name="nirs4all-warm-imports", daemon=True)
+    thread.start()
+    return thread
+
+
+def _import_execution() -> None:
+    # scikit-learn, scipy, ikpls and the engine's executors. A failure is left to the import that
+    # needs the module: it raises the error where the command reports it.
+    with contextlib.suppress(Exception):
+        import_module(f"{__package__}.groups")
 
 
 def _prefix_cache() -> Any:

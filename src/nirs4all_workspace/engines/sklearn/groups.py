@@ -6,14 +6,17 @@ the preprocessing is fitted and applied once per fold and once for the refit
 (through :mod:`.prefix_cache`, so a shorter shared prefix is reused across groups
 too), then every model of the group is fitted on the same transformed data;
 PLS models that differ only in ``n_components`` come from one fit at the largest
-count (:mod:`.sweep`). Each variant still gets its own :class:`PipelineResult`
-with its own fitted final steps; the shared preprocessing objects are the same
-objects in every result, so the workspace stores them once.
+count (:mod:`.sweep`), Ridge models that differ only in ``alpha`` from one
+centring and Gram matrix (:mod:`.ridge`). Only the first variant's pipeline is
+built in full; the others build their model alone (the preprocessing is shared).
+Each variant still gets its own :class:`PipelineResult` with its own fitted
+final steps; the shared preprocessing objects are the same objects in every
+result, so the workspace stores them once.
 
 The calls on each estimator are those a scikit-learn ``Pipeline`` makes
 (``fit_transform`` on the training rows, ``transform`` on the others), so a
 group gives the numbers of separate runs: identical for every model but swept
-PLS, which agrees to ~1e-13 (see :mod:`.sweep`).
+PLS and shared-Gram Ridge, which agree to ~1e-13 (see :mod:`.sweep`, :mod:`.ridge`).
 """
 
 from __future__ import annotations
@@ -29,10 +32,11 @@ from sklearn.cross_decomposition import PLSRegression
 from sklearn.pipeline import Pipeline
 
 from ..base import FittedStep, PipelineResult, PipelineSpec, PredictionBlock
-from .config import build_pipeline
+from .config import BuiltPipeline, build_pipeline, instantiate, unwrap
 from .datasets import SpectraDataset
 from .metrics import score
 from .prefix_cache import PrefixCache
+from .ridge import fit_ridge_alphas, is_ridge, ridge_key
 from .sweep import fit_pls_counts, sweep_key
 
 
@@ -50,21 +54,16 @@ def execute_group(
     Exceptions propagate (the caller then runs the specs one at a time, so each
     failure is recorded against its own pipeline).
     """
-    from .execution import _info, _OutOfFold, _predictions, _seed, _seed_splitter, default_splitter
+    from .execution import _info, _OutOfFold, _predictions, _seed_splitter, default_splitter
 
     start = time.perf_counter()
     keys = {group_key(spec.config) for spec in specs}
     if len(keys) != 1:
         raise ValueError("execute_group needs specs that differ only in their model")
     cache = cache if cache is not None else PrefixCache()
-    built = [build_pipeline(spec.config) for spec in specs]
+    built, pipelines = _built(specs)
     task = built[0].task or dataset.task
     data = dataset.with_task(task)
-    pipelines = []
-    for b in built:
-        pipeline = Pipeline([(f"step{i}", obj) for i, obj in b.steps])
-        _seed(pipeline)
-        pipelines.append(pipeline)
     prefix = [obj for _, obj in pipelines[0].steps[:-1]]
     config_steps = specs[0].config["pipeline"]
     prefix_steps = [json.dumps(config_steps[index], sort_keys=True) for index, _ in built[0].steps[:-1]]
@@ -105,10 +104,34 @@ def execute_group(
             for (index, _), obj in zip(built[i].steps, [*final_prefix, model], strict=True)
         ]
         result.info = _info(_as_pipeline([*final_prefix, model]), splitter, data, len(folds[i]))
-        result.info["group"] = {"variants": n, "shared": "preprocessing per fold" + _swept(sweeps)}
+        result.info["group"] = {"variants": n, "shared": "preprocessing per fold" + _swept(sweeps, models)}
         result.duration_s = per_spec
         results.append(result)
     return results
+
+
+def _built(specs: Sequence[PipelineSpec]) -> tuple[list[BuiltPipeline], list[Pipeline]]:
+    """The variants' estimators, seeded as ``execute_pipeline`` seeds them; one shared preprocessing."""
+    from .execution import _seed
+
+    first = build_pipeline(specs[0].config)
+    built = [first, *(_with_own_model(first, spec.config) for spec in specs[1:])]
+    if len(first.steps) > 1:  # the shared preprocessing, seeded once
+        _seed(Pipeline([(f"step{i}", obj) for i, obj in first.steps[:-1]]))
+    pipelines = []
+    for b in built:
+        _seed(Pipeline([("model", b.steps[-1][1])]))
+        pipelines.append(Pipeline([(f"step{i}", obj) for i, obj in b.steps]))
+    return built, pipelines
+
+
+def _with_own_model(first: BuiltPipeline, config: Mapping[str, Any]) -> BuiltPipeline:
+    """``config``'s pipeline, sharing the unfitted preprocessing of ``first`` (the group's other
+    variants have the same steps but the model): only the model is built and checked."""
+    steps = first.steps[:-1]
+    index = first.steps[-1][0]
+    model = instantiate(unwrap(config["pipeline"][index]), f"pipeline step {index + 1}")
+    return BuiltPipeline(steps=[*steps, (index, model)], splitter=first.splitter, task=first.task)
 
 
 class _Collected:
@@ -153,6 +176,8 @@ def _predict(model: Any, X: np.ndarray, centred: dict[bytes, np.ndarray] | None 
                 centred[key] = Xc
         pred = Xc @ model.coef_.T + model.intercept_  # PLSRegression.predict's own steps
         return pred.ravel() if model._predict_1d else pred
+    if is_ridge(model) and isinstance(X, np.ndarray) and X.dtype == np.float64:
+        return X @ model.coef_.T + model.intercept_  # Ridge.predict's own steps, without its checks
     return model.predict(X)
 
 
@@ -200,9 +225,12 @@ def _result(
     )
 
 
-def _swept(sweeps: dict[tuple[Any, ...], list[int]]) -> str:
+def _swept(sweeps: dict[tuple[Any, ...], list[int]], models: list[Any]) -> str:
     swept = sum(len(members) for members in sweeps.values())
-    return f", {swept} PLS sizes from one fit per sweep" if swept else ""
+    ridges = sum(ridge_key(model) is not None for model in models)
+    return (f", {swept} PLS sizes from one fit per sweep" if swept else "") + (
+        f", {ridges} Ridge alphas from one decomposition" if ridges > 1 else ""
+    )
 
 
 def _sweeps(models: list[Any]) -> dict[tuple[Any, ...], list[int]]:
@@ -222,8 +250,14 @@ def _fit_models(
     sweeps: dict[tuple[Any, ...], list[int]],
     predict_only: bool = False,
 ) -> list[Any]:
-    """A fitted clone of every model on the same data; PLS sizes of one sweep (``_sweeps``) from one fit."""
+    """A fitted clone of every model on the same data; PLS sizes of one sweep (``_sweeps``) from one
+    fit, Ridge alphas from one decomposition (``None`` from it: scikit-learn fits that one)."""
     fitted: list[Any] = [None] * len(models)
+    swept = {i for members in sweeps.values() for i in members}
+    ridges = [i for i in range(len(models)) if i not in swept and ridge_key(models[i]) is not None]
+    if ridges:  # Ridge alphas: one centring and Gram matrix for all of them (see :mod:`.ridge`)
+        for i, model in zip(ridges, fit_ridge_alphas([models[i] for i in ridges], X, y), strict=True):
+            fitted[i] = model
     for members in sweeps.values():  # a sweep of one too: a size gives the same numbers alone or swept
         counts = {models[i].n_components for i in members}
         try:

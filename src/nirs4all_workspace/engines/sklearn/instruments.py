@@ -9,6 +9,9 @@ columns are targets (``--target`` picks one, default the last). Samples follow
 the reference table's order. Spectra on different axes are refused, naming two
 files, unless ``resample`` interpolates them onto the axis of the first file
 (cut to the range every file covers).
+
+Handheld scanners' CSV exports (a metadata block, then a wavelength/absorbance
+table) are instrument files too; one of them alone is refused by :mod:`.handheld`.
 """
 
 from __future__ import annotations
@@ -21,12 +24,9 @@ import numpy as np
 
 from ...errors import DatasetError
 from .datasets import SpectraDataset
+from .handheld import INSTALL_HINT
 from .tables import parse_target, preview_columns, read_table
 
-INSTALL_HINT = (
-    "reading instrument files needs the optional extra: pip install 'nirs4all-workspace[formats]' "
-    "(nirs4all-formats, licensed CeCILL-2.1 or AGPL-3.0)"
-)
 _ID_KEYS = ("sample_id", "sample", "sample_name", "title", "name")
 _SHOWN = 5
 

@@ -14,6 +14,18 @@ needs two passes over ``X`` per component where scikit-learn's NIPALS needs abou
 five plus a copy per fit; it agrees with scikit-learn to ~1e-13. Several targets:
 scikit-learn's own NIPALS at the largest count, truncated (bit-identical to
 separate fits, since its power iterations depend on the targets).
+
+The rotations ``W (P'W)^-1`` of an Improved Kernel PLS fit come from the
+triangular recurrence ``r_i = (w_i - R_<i (P_<i' w_i)) / (p_i' w_i)`` (``P'W`` is
+upper triangular: deflation makes ``p_i' w_j = 0`` for ``i > j``), so every count
+costs a few vector products instead of a pseudo-inverse, and the columns a count
+uses do not depend on the largest count fitted (a size alone gives the numbers it
+gets in its sweep, bit for bit).
+
+The fitted models carry no training scores (``x_scores_``, ``y_scores_``: an
+``n_samples x k`` array each, up to 1 MB per stored model): nothing predicts or
+transforms with them, and a stored model would otherwise hold a copy of its
+training data's projection.
 """
 
 from __future__ import annotations
@@ -47,8 +59,8 @@ def fit_pls_counts(
     """A fitted ``PLSRegression`` for each count in ``counts``, from one fit at the largest.
 
     ``template`` gives ``scale`` (and the NIPALS settings for several targets).
-    ``predict_only`` leaves out the training scores and Y rotations (models that
-    only predict a validation fold and are never stored). Counts the one fit cannot
+    ``predict_only`` sets only what ``predict`` reads (models that only predict a
+    validation fold and are never stored). Counts the one fit cannot
     give (past the numerically stable components) are missing from the result: the
     caller fits those separately. Raises ``ValueError``
     as scikit-learn would for a count above ``min(n_samples, n_features)``.
@@ -105,20 +117,26 @@ def _ikpls_parts(X: np.ndarray, Y: np.ndarray, top: int, scale: bool) -> tuple[d
     x_mean, y_mean, x_std, y_std = _center_scale(X, Y, scale)
     pls = IKPLS(algorithm=1, center_X=False, center_Y=False, scale_X=False, scale_Y=False, copy=False)
     pls.fit(X, Y, top)
-    W, P, Q, T = (np.array(a, dtype=np.float64) for a in (pls.W, pls.P, pls.Q, pls.T))
+    W, P, Q = (np.array(a, dtype=np.float64) for a in (pls.W, pls.P, pls.Q))
     # scikit-learn's sign convention (_svd_flip_1d): the largest |weight| of each component is positive.
     signs = np.sign(W[np.argmax(np.abs(W), axis=0), np.arange(W.shape[1])])
     signs[signs == 0] = 1.0
-    W, P, Q, T = W * signs, P * signs, Q * signs, T * signs
-    # Y scores as scikit-learn computes them: the deflated target projected on its weights.
-    residual = Y[:, None, :] - np.cumsum(T[:, :, None] * Q.T[None, :, :], axis=1)  # (n, A, m)
-    deflated = np.concatenate([Y[:, None, :], residual[:, :-1, :]], axis=1)
-    U = np.einsum("nam,ma->na", deflated, Q) / np.sum(Q * Q, axis=0)
+    W, P, Q = W * signs, P * signs, Q * signs
     parts = {
         "x_mean": x_mean, "y_mean": y_mean, "x_std": x_std, "y_std": y_std,
-        "W": W, "P": P, "Q": Q, "C": Q, "T": T, "U": U, "n_iter": [1] * top,
+        "W": W, "P": P, "Q": Q, "C": Q, "R": _rotations(W, P), "n_iter": [1] * top,
     }  # fmt: skip
     return parts, int(pls.max_stable_components)
+
+
+def _rotations(W: np.ndarray, P: np.ndarray) -> np.ndarray:
+    """``W (P'W)^-1`` column by column (``P'W`` is upper triangular): column ``i`` uses only the
+    first ``i + 1`` components, with the same operations whatever the number of components."""
+    R = np.empty_like(W)
+    for i in range(W.shape[1]):
+        a = P[:, : i + 1].T @ W[:, i]
+        R[:, i] = (W[:, i] - R[:, :i] @ a[:i]) / a[i]
+    return R
 
 
 def _nipals_parts(
@@ -128,7 +146,7 @@ def _nipals_parts(
     parts = {
         "x_mean": big._x_mean, "y_mean": big._y_mean, "x_std": big._x_std, "y_std": big._y_std,
         "W": big.x_weights_, "P": big.x_loadings_, "Q": big.y_loadings_, "C": big.y_weights_,
-        "T": big.x_scores_, "U": big.y_scores_, "n_iter": list(big.n_iter_),
+        "R": None, "n_iter": list(big.n_iter_),
     }  # fmt: skip
     # scikit-learn stops early when the target residual is constant: later columns are zeros.
     return parts, len(big.n_iter_)
@@ -137,24 +155,33 @@ def _nipals_parts(
 def _model(
     model: PLSRegression, parts: dict[str, Any], k: int, p: int, one_d: bool, predict_only: bool = False
 ) -> PLSRegression:
-    """``model`` (unfitted, ``k`` components) fitted: attributes as scikit-learn's fit sets them."""
-    W, P = parts["W"][:, :k].copy(), parts["P"][:, :k].copy()
-    Q, C = parts["Q"][:, :k].copy(), parts["C"][:, :k].copy()
+    """``model`` (unfitted, ``k`` components) fitted: attributes as scikit-learn's fit sets them,
+    without the training scores; with ``predict_only``, only what ``predict`` reads."""
+    Q = parts["Q"][:, :k]
+    if parts["R"] is not None:  # Improved Kernel PLS: the triangular recurrence (see the module doc)
+        rotations = parts["R"][:, :k]
+    else:  # NIPALS, truncated: scikit-learn's own formula, so bit-identical to a separate fit
+        W, P = parts["W"][:, :k], parts["P"][:, :k]
+        rotations = np.dot(W, pinv(np.dot(P.T, W), check_finite=False))
     model.n_features_in_ = p
     model._predict_1d = one_d
-    model._norm_y_weights = False
-    model._x_mean, model._y_mean = parts["x_mean"].copy(), parts["y_mean"].copy()
-    model._x_std, model._y_std = parts["x_std"].copy(), parts["y_std"].copy()
-    model.x_weights_, model.y_weights_ = W, C
-    model.x_loadings_, model.y_loadings_ = P, Q
-    model.n_iter_ = list(parts["n_iter"][:k])
-    model.x_rotations_ = np.dot(W, pinv(np.dot(P.T, W), check_finite=False))
-    if not predict_only:
-        model._x_scores = model.x_scores_ = parts["T"][:, :k].copy()
-        model._y_scores = model.y_scores_ = parts["U"][:, :k].copy()
-        model.y_rotations_ = np.dot(C, pinv(np.dot(Q.T, C), check_finite=False))
-    coef = np.dot(model.x_rotations_, Q.T)
+    model._x_mean, model._y_mean = parts["x_mean"], parts["y_mean"]
+    model._x_std, model._y_std = parts["x_std"], parts["y_std"]
+    coef = np.dot(rotations, Q.T)
     model.coef_ = (coef * model._y_std).T / model._x_std
     model.intercept_ = model._y_mean
+    if predict_only:
+        return model
+    # Stored models own their arrays (slices would keep the whole sweep's arrays alive in a pickle).
+    model._x_mean, model._y_mean = parts["x_mean"].copy(), parts["y_mean"].copy()
+    model._x_std, model._y_std = parts["x_std"].copy(), parts["y_std"].copy()
+    model.intercept_ = model._y_mean
+    C = parts["C"][:, :k].copy()
+    model._norm_y_weights = False
+    model.x_weights_, model.y_weights_ = parts["W"][:, :k].copy(), C
+    model.x_loadings_, model.y_loadings_ = parts["P"][:, :k].copy(), Q.copy()
+    model.n_iter_ = list(parts["n_iter"][:k])
+    model.x_rotations_ = np.array(rotations, copy=True)
+    model.y_rotations_ = np.dot(C, pinv(np.dot(Q.T, C), check_finite=False))
     model._n_features_out = k
     return model
