@@ -136,3 +136,12 @@ def test_two_deletions_of_the_same_pipelines_never_record_one_folder_twice(fille
         trash.move_to_trash(filled, "fake", stale, "session b")
     assert len(trash.trash_entries(filled, "fake")) == 1
     assert verify(filled).ok
+
+
+def test_reports_leave_deleted_pipelines_out_and_never_score_the_flag(filled):
+    from nirs4all_workspace.reports.pipelines import catalog_rows
+
+    _delete_session(filled, "a")  # holds the best, 0005
+    rows = catalog_rows(filled.predictions, "fake")
+    assert sorted(r.number for r in rows) == list(range(11, 21))
+    assert all("trashed" not in scores for r in rows for scores in r.scores.values())

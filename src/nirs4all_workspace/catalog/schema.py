@@ -59,6 +59,10 @@ DISPLAY_COLUMNS = (
 )
 
 
+# Columns a read adds from the workspace, never stored (archive_registry.with_archive_flags).
+READ_FLAGS: dict[str, pl.DataType] = {"trashed": pl.Boolean()}
+
+
 def metric_columns(columns: list[str]) -> list[str]:
-    """The metric columns of a meta table: every column that is not a base column."""
-    return [c for c in columns if c not in META_SCHEMA]
+    """The metric columns of a meta table: every column that is neither a base column nor a read flag."""
+    return [c for c in columns if c not in META_SCHEMA and c not in READ_FLAGS]

@@ -102,8 +102,8 @@ def rows_from_frame(frame: pl.DataFrame) -> list[PipelineRow]:
 def catalog_rows(
     predictions: Predictions, dataset: str | None = None, session: str | None = None
 ) -> list[PipelineRow]:
-    """Every pipeline of the catalog (of one dataset, of one session)."""
-    frame = predictions.scan().filter(pl.col("fold").is_null())
+    """Every pipeline of the catalog (of one dataset, of one session), deleted ones (trash) left out."""
+    frame = predictions.scan().filter(pl.col("fold").is_null() & ~pl.col("trashed"))
     if dataset is not None:
         frame = frame.filter(pl.col("dataset") == dataset)
     if session is not None:
