@@ -1,8 +1,8 @@
 """The NIRS example, killed (SIGKILL) at random points and run again, ends as an uninterrupted run.
 
-Each trial uses a fresh workspace: the first command is killed, either after a
-random delay or right after the k-th pipeline of a grid phase was saved (read
-from workflow.log); the same command is then run to the end. The resumed run must
+Each trial uses a fresh workspace: the first command is killed, either a little
+after a random line of workflow.log, or right after the k-th pipeline of a grid
+phase was saved (read from workflow.log); the same command is then run to the end. The resumed run must
 write the same analysis files (groups, weights, validation scores) as the
 reference, and no completed pipeline may have been fitted twice: every config
 hash has exactly one completed folder, and every completed pipeline has its
@@ -30,8 +30,6 @@ TRIALS = 10
 GRID_PHASES = ("preprocessing", "tuning")
 
 
-
-
 def _completed(root: Path) -> list[dict]:
     records = []
     for path in sorted((root / "runs" / "demo").glob("*/pipeline.json")):
@@ -39,6 +37,18 @@ def _completed(root: Path) -> list[dict]:
         if record["status"] == "completed":
             records.append(record)
     return records
+
+
+def _after_line(root: Path, line: int, delay: float):
+    """A kill point: ``delay`` seconds after the workflow's log reached ``line`` lines."""
+    reached: list[float] = []
+
+    def ready() -> bool:
+        if not reached and len(log_text(root).splitlines()) >= line:
+            reached.append(time.monotonic())
+        return bool(reached) and time.monotonic() >= reached[0] + delay
+
+    return ready
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +66,7 @@ def test_killed_workflow_resumes_to_the_same_results(tmp_path, reference):
         f"{p}.json" for p in ("preprocessing", "best_preprocessings", "tuning", "ensemble", "validation")
     }
     ref_hashes = sorted(r["hash"] for r in _completed(ref_root))
+    ref_lines = len(log_text(ref_root).splitlines())
     rng = random.Random(8)
     inside_grid = 0
     reused = 0
@@ -73,11 +84,12 @@ def test_killed_workflow_resumes_to_the_same_results(tmp_path, reference):
             )
             checkpoint = next(root.glob(f"workflows/*/checkpoints/{phase}.json"), None)
             inside_grid += killed and checkpoint is None
-        else:  # anywhere: after a random delay
-            # At most 60 % of the reference run: the kill must land before the run ends,
-            # even when this machine is faster now than when the reference ran.
-            until = time.monotonic() + max(0.3, rng.uniform(0.2, 0.6) * ref_seconds)
-            killed = kill_when(process, lambda u=until: time.monotonic() > u, time.monotonic() + 60)
+        else:  # anywhere: a random share of a line's time after a random line of the log
+            # Placed by the log's progress, not by the clock: a machine faster or busier
+            # than when the reference ran moves the kill in time, never past the end.
+            line = rng.randint(1, int(0.9 * ref_lines))
+            delay = rng.uniform(0.0, 0.5) * ref_seconds / ref_lines
+            killed = kill_when(process, _after_line(root, line, delay), time.monotonic() + 120)
         assert killed, f"trial {trial}: the workflow finished before it could be killed"
 
         resumed = subprocess.run(workflow_command(EXAMPLE, root), capture_output=True, text=True, check=False)
