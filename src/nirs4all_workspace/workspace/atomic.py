@@ -14,6 +14,7 @@ parent of every folder this module creates (:func:`make_dirs`).
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import secrets
@@ -51,9 +52,9 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def _after_rename(target: Path) -> None:
+def _after_rename(target: Path | str) -> None:
     if _fsync_wanted():
-        fsync_dir(target.parent)
+        fsync_dir(Path(target).parent)
 
 
 def make_dirs(folder: Path, *, exist_ok: bool = True) -> None:
@@ -82,21 +83,46 @@ def make_dirs(folder: Path, *, exist_ok: bool = True) -> None:
         fsync_dir(new.parent)
 
 
-def _temporary(target: Path) -> tuple[int, Path]:
-    """Create ``.NAME.XXXXXXXX.partial`` beside ``target`` (its folder created if needed)."""
+class _Names:
+    """Unique temporary suffixes: a random prefix per process and a counter.
+
+    One ``getrandom`` per process instead of one per file; a forked child draws its
+    own prefix. The exclusive create still settles any collision (the next name is tried).
+    """
+
+    def __init__(self) -> None:
+        self.reseed()
+
+    def reseed(self) -> None:
+        self.prefix = secrets.token_hex(3)
+        self.counter = itertools.count()
+
+    def next(self) -> str:
+        return f"{self.prefix}{next(self.counter) & 0xFFFF:04x}"
+
+
+_NAMES = _Names()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_NAMES.reseed)
+
+
+def _temporary(target: Path | str) -> tuple[int, str]:
+    """Create ``.NAME.XXXXXXXXXX.partial`` beside ``target`` (its folder created if needed)."""
+    target = os.fspath(target)
+    folder, name = os.path.split(target)
     while True:
-        tmp = target.parent / f".{target.name}.{secrets.token_hex(4)}{PARTIAL_SUFFIX}"
+        tmp = os.path.join(folder, f".{name}.{_NAMES.next()}{PARTIAL_SUFFIX}")  # noqa: PTH118
         try:
             return os.open(tmp, _OPEN_FLAGS, FILE_MODE), tmp
         except FileExistsError:
             continue
         except FileNotFoundError:
-            make_dirs(target.parent)
+            make_dirs(Path(folder))
 
 
-def _discard(tmp: Path) -> None:
+def _discard(tmp: str) -> None:
     with contextlib.suppress(OSError):
-        tmp.unlink()
+        os.unlink(tmp)  # noqa: PTH108
 
 
 @contextlib.contextmanager
@@ -122,9 +148,9 @@ def atomic_open(target: Path, mode: str = "wb") -> Iterator[IO[Any]]:
     _after_rename(target)
 
 
-def atomic_write_bytes(target: Path, data: bytes) -> None:
-    """Write ``data`` to ``target`` atomically (the hot path: plain ``os`` calls)."""
-    target = Path(target)
+def atomic_write_bytes(target: Path | str, data: bytes) -> None:
+    """Write ``data`` to ``target`` atomically (the hot path: plain ``os`` calls, no Path objects)."""
+    target = os.fspath(target)
     fd, tmp = _temporary(target)
     try:
         try:
@@ -142,12 +168,12 @@ def atomic_write_bytes(target: Path, data: bytes) -> None:
     _after_rename(target)
 
 
-def atomic_write_text(target: Path, text: str) -> None:
+def atomic_write_text(target: Path | str, text: str) -> None:
     """Write ``text`` (UTF-8) to ``target`` atomically."""
     atomic_write_bytes(target, text.encode("utf-8"))
 
 
-def atomic_write_json(target: Path, payload: Any) -> None:
+def atomic_write_json(target: Path | str, payload: Any) -> None:
     """Write ``payload`` as indented, key-sorted JSON to ``target`` atomically."""
     atomic_write_text(target, json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n")
 
@@ -158,8 +184,9 @@ def atomic_write_with(target: Path, writer: Callable[[Path], None]) -> None:
     For libraries that want a path rather than a file object.
     """
     target = Path(target)
-    fd, tmp = _temporary(target)
+    fd, name = _temporary(target)
     os.close(fd)
+    tmp = Path(name)
     try:
         writer(tmp)
         if _fsync_wanted():
@@ -167,7 +194,7 @@ def atomic_write_with(target: Path, writer: Callable[[Path], None]) -> None:
                 os.fsync(handle.fileno())
         os.replace(tmp, target)  # noqa: PTH105
     except BaseException:
-        _discard(tmp)
+        _discard(name)
         raise
     _after_rename(target)
 
