@@ -37,7 +37,7 @@ def list_runs(
             o.pipelines,
             o.completed,
             o.failed,
-            human_size(o.size_bytes),
+            ("~" if o.size_estimated else "") + human_size(o.size_bytes),
             o.last_run,
             None
             if o.best is None
