@@ -1,0 +1,177 @@
+"""The goals table of docs/benchmarks.md from one ``python -m bench --json`` summary.
+
+``python -m bench.to_markdown SUMMARY.json [-o OUT.md]`` (or ``python -m bench --markdown OUT.md``)
+writes the machine, the date, the load average before and after the run, and one row
+per gate of that run: the figure measured and ``met`` / ``missed`` exactly as the
+bench's own gates printed them (``ok`` / ``MISSED``). Nothing is typed by hand, so the
+table cannot disagree with the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+Figure = Callable[[dict[str, Any]], str]
+
+
+def _get(summary: dict[str, Any], *keys: str) -> Any:
+    value: Any = summary
+    for key in keys:
+        value = value[key]
+    return value
+
+
+def _ms(*keys: str) -> Figure:
+    return lambda s: f"{_get(s, *keys):.2f} ms"
+
+
+def _s(*keys: str) -> Figure:
+    return lambda s: f"{_get(s, *keys):.3f} s"
+
+
+def _times(*keys: str) -> Figure:
+    return lambda s: f"×{_get(s, *keys):.1f}"
+
+
+def _bookkeeping(kind: str) -> Figure:
+    def figure(s: dict[str, Any]) -> str:
+        ratio = s["ratios"][f"bookkeeping_vs_mlflow_{kind}_ratio"]
+        if ratio is None:
+            return "MLflow not installed"
+        theirs = s["reference"][f"mlflow_{kind}"]["logging_ms"]
+        return f"×{ratio:.1f} ({s['reference']['ours']['bookkeeping_ms']:.2f} ms vs {theirs:.1f} ms)"
+
+    return figure
+
+
+def _growth(kind: str) -> Figure:
+    def figure(s: dict[str, Any]) -> str:
+        rows = s["scale"]["maintenance"]
+        per = ", ".join(f"{m[f'{kind}_ms_per_1000']:.0f}" for m in rows)
+        sizes = "/".join(f"{m['pipelines'] // 1000}k" for m in rows)
+        return f"{per} ms per 1,000 pipelines at {sizes} (×{s['scale'][f'{kind}_per_pipeline_growth']:.2f})"
+
+    return figure
+
+
+# goal -> (what, target, the figure measured). Goals not listed here still get a row.
+GOALS: dict[str, tuple[str, str, Figure]] = {
+    "bookkeeping_ms<=1.5": (
+        "bookkeeping per pipeline (200 predictions, no fit), median",
+        "≤ 1.5 ms",
+        _ms("reference", "ours", "bookkeeping_ms"),
+    ),
+    "bookkeeping>=20x_mlflow_file": (
+        "… against MLflow's file store, same run",
+        "≥ 20×",
+        _bookkeeping("file"),
+    ),
+    "bookkeeping>=25x_mlflow_sqlite": (
+        "… against MLflow's sqlite store, same run",
+        "≥ 25×",
+        _bookkeeping("sqlite"),
+    ),
+    "storage<=1/5_mlflow_file": (
+        "workspace bytes against MLflow's file store (same content)",
+        "≤ 1/5",
+        lambda s: (
+            "-"
+            if s["ratios"]["storage_vs_mlflow_file_ratio"] is None
+            else f"1/{s['ratios']['storage_vs_mlflow_file_ratio']:.1f}"
+        ),
+    ),
+    "best_1M<=100ms": ("`best` for one dataset, catalog rows", "≤ 100 ms", _ms("catalog", "best_ms")),
+    "top10_1M<=100ms": ("filtered top-10", "≤ 100 ms", _ms("catalog", "top10_filtered_ms")),
+    "arrays_one<=50ms": ("arrays of one prediction", "≤ 50 ms", _ms("catalog", "arrays_one_ms")),
+    "append_150<=50ms": ("append 150 rows", "≤ 50 ms", _ms("catalog", "append_150_ms")),
+    "compact>=1M_rows_per_s": (
+        "`catalog compact`",
+        "≥ 1 M rows/s",
+        lambda s: f"{s['catalog']['compact_rows_per_s'] / 1e6:.2f} M rows/s",
+    ),
+    "cli_best<=0.5s": (
+        "`nirs4all catalog best`, 100,000 rows, whole process",
+        "≤ 0.5 s",
+        _s("cli", "catalog_best_process_s"),
+    ),
+    "run_overhead_j1<=5%": (
+        "`nirs4all run` over a plain scikit-learn loop, `-j 1`",
+        "≤ 5 %",
+        lambda s: f"{s['run']['overhead_j1'] * 100:+.1f} %",
+    ),
+    "j2_speedup>=1.7": ("`-j 2` over `-j 1`", "≥ 1.7×", _times("run", "speedup_j2_vs_j1")),
+    "scale_allocation_last<=1.5x_first": (
+        "allocation of the last 1,000 pipelines against the first 1,000",
+        "≤ 1.5×",
+        lambda s: (
+            f"×{s['scale']['allocate_last_over_first']:.2f} ({s['scale']['allocate_first_ms']:.3f} → "
+            f"{s['scale']['allocate_last_ms']:.3f} ms)"
+        ),
+    ),
+    "scale_runs_list<0.5s": ("`nirs4all runs list`, whole process", "< 0.5 s", _s("scale", "runs_list_s")),
+    "scale_runs_show_top10<0.5s": (
+        "`nirs4all runs show DS --top 10`, whole process",
+        "< 0.5 s",
+        _s("scale", "runs_show_top10_s"),
+    ),
+    "scale_catalog_best<0.5s": (
+        "`nirs4all catalog best DS`, whole process",
+        "< 0.5 s",
+        _s("scale", "catalog_best_s"),
+    ),
+    "scale_verify_linear": ("`workspace verify`, time per pipeline", "flat (≤ 1.5×)", _growth("verify")),
+    "scale_report_linear": ("`catalog report`, time per pipeline", "flat (≤ 1.5×)", _growth("report")),
+}
+
+
+def _load(summary: dict[str, Any], key: str) -> str:
+    load = summary.get(key)
+    return "-" if not load else " / ".join(f"{x:.2f}" for x in load)
+
+
+def render(summary: dict[str, Any]) -> str:
+    """The markdown of one run: machine, load, and the goals table."""
+    machine = summary["machine"]
+    versions = ", ".join(f"{k} {v}" for k, v in summary.get("versions", {}).items() if v)
+    lines = [
+        f"Run of `python -m bench{' --quick' if summary.get('quick') else ''}`: {machine['date']}, "
+        f"{machine['cpu']} ({machine['cores']} cores, {machine['memory_gib']} GiB), "
+        f"{machine['platform']}, Python {machine['python']}; {versions}.",
+        "",
+        f"Load average (1, 5, 15 min) before the run: {_load(summary, 'load_before')}; "
+        f"after: {_load(summary, 'load_after')}.",
+        "",
+    ]
+    if "scale" in summary:
+        lines += [f"One dataset of {summary['scale']['pipelines']:,} pipelines for the `scale` rows.", ""]
+    lines += ["| goal | target | measured | |", "|---|---|---|---|"]
+    for key, met in summary["goals"].items():
+        what, target, figure = GOALS.get(key, (f"`{key}`", "", lambda _s: ""))
+        try:
+            measured = figure(summary)
+        except (KeyError, TypeError, ZeroDivisionError):
+            measured = "-"
+        lines.append(f"| {what} | {target} | {measured} | {'met' if met else '**missed**'} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.to_markdown", description=__doc__)
+    parser.add_argument("summary", type=Path, help="the JSON written by python -m bench --json")
+    parser.add_argument("-o", "--output", type=Path, help="write here (default: print)")
+    args = parser.parse_args(argv)
+    text = render(json.loads(args.summary.read_text()))
+    if args.output:
+        args.output.write_text(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
