@@ -16,9 +16,11 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import math
 import os
 import secrets
 from collections.abc import Callable, Iterator
+from json.encoder import encode_basestring_ascii as _json_string
 from pathlib import Path
 from typing import IO, Any
 
@@ -175,7 +177,87 @@ def atomic_write_text(target: Path | str, text: str) -> None:
 
 def atomic_write_json(target: Path | str, payload: Any) -> None:
     """Write ``payload`` as indented, key-sorted JSON to ``target`` atomically."""
-    atomic_write_text(target, json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n")
+    atomic_write_text(target, json_text(payload))
+
+
+def json_text(payload: Any) -> str:
+    """``json.dumps(payload, indent=2, sort_keys=True, default=str)`` and a newline, the same text.
+
+    The standard library leaves its C encoder aside as soon as ``indent`` is set and
+    yields one piece at a time; this writes the same characters by direct recursion,
+    two to four times faster for the small documents of a pipeline folder.
+    """
+    out: list[str] = []
+    _encode(payload, "", out)
+    out.append("\n")
+    return "".join(out)
+
+
+def _float_text(value: float) -> str:
+    if value != value:  # noqa: PLR0124 - NaN
+        return "NaN"
+    if value == math.inf:
+        return "Infinity"
+    if value == -math.inf:
+        return "-Infinity"
+    return float.__repr__(value)
+
+
+def _key_text(key: Any) -> str:
+    if isinstance(key, str):
+        return key
+    if isinstance(key, float):
+        return _float_text(key)
+    if key is True:
+        return "true"
+    if key is False:
+        return "false"
+    if key is None:
+        return "null"
+    if isinstance(key, int):
+        return int.__repr__(key)
+    raise TypeError(f"keys must be str, int, float, bool or None, not {key.__class__.__name__}")
+
+
+def _encode(value: Any, pad: str, out: list[str]) -> None:  # noqa: PLR0912 - one branch per JSON type
+    if isinstance(value, str):
+        out.append(_json_string(value))
+    elif value is None:
+        out.append("null")
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif isinstance(value, int):
+        out.append(int.__repr__(value))
+    elif isinstance(value, float):
+        out.append(_float_text(value))
+    elif isinstance(value, dict):
+        if not value:
+            out.append("{}")
+            return
+        inner = pad + "  "
+        opening = "{\n" + inner
+        for key, item in sorted(value.items()):
+            out.append(opening)
+            opening = ",\n" + inner
+            out.append(_json_string(_key_text(key)))
+            out.append(": ")
+            _encode(item, inner, out)
+        out.append("\n" + pad + "}")
+    elif isinstance(value, list | tuple):
+        if not value:
+            out.append("[]")
+            return
+        inner = pad + "  "
+        opening = "[\n" + inner
+        for item in value:
+            out.append(opening)
+            opening = ",\n" + inner
+            _encode(item, inner, out)
+        out.append("\n" + pad + "]")
+    else:
+        _encode(str(value), pad, out)
 
 
 def atomic_write_with(target: Path, writer: Callable[[Path], None]) -> None:
