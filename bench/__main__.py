@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps(summary, indent=2, default=str) + "\n")
     if args.markdown:
-        args.markdown.write_text(to_markdown.render(json.loads(json.dumps(summary, default=str))))
+        to_markdown.write(to_markdown.render(json.loads(json.dumps(summary, default=str))), args.markdown)
     return 0
 
 
