@@ -60,7 +60,11 @@ def _growth(kind: str) -> Figure:
         rows = s["scale"]["maintenance"]
         per = ", ".join(f"{m[f'{kind}_ms_per_1000']:.0f}" for m in rows)
         sizes = "/".join(f"{m['pipelines'] // 1000}k" for m in rows)
-        return f"{per} ms per 1,000 pipelines at {sizes} (×{s['scale'][f'{kind}_per_pipeline_growth']:.2f})"
+        return (
+            f"{per} ms per 1,000 pipelines at {sizes}, fixed cost "
+            f"{s['scale']['maintenance_base'][f'{kind}_s']:.2f} s apart "
+            f"(×{s['scale'][f'{kind}_per_pipeline_growth']:.2f})"
+        )
 
     return figure
 
