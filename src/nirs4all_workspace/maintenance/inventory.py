@@ -20,6 +20,7 @@ from ..facade import Workspace
 from ..workspace.best import BestResult
 from ..workspace.dataset_info import current_digest
 from ..workspace.layout import parse_pipeline_folder
+from ..workspace.numbering import claims_dir
 
 
 @dataclass
@@ -71,13 +72,16 @@ EXACT_SIZE_ENTRIES = 2000
 SIZE_SAMPLE = 500
 
 
-def estimated_size(path: Path | str) -> tuple[int, bool]:
+def estimated_size(path: Path | str, skip: frozenset[str] = frozenset()) -> tuple[int, bool]:
     """Bytes of the regular files below ``path``, and whether it is an estimate.
 
     In a folder of more than :data:`EXACT_SIZE_ENTRIES` entries (a dataset of many
-    pipelines, its claims or binaries) every n-th entry is sized and the sum scaled
-    up: about ``SIZE_SAMPLE`` stats instead of one per file.
+    pipelines, its binaries) every n-th entry is sized and the sum scaled up: about
+    ``SIZE_SAMPLE`` stats instead of one per file. Folders in ``skip`` (paths) are
+    left out: the number claims, one empty file per pipeline ever numbered.
     """
+    if os.fspath(path) in skip:
+        return 0, False
     try:
         with os.scandir(path) as found:
             entries = list(found)
@@ -89,7 +93,7 @@ def estimated_size(path: Path | str) -> tuple[int, bool]:
     for entry in sample:
         try:
             if entry.is_dir(follow_symlinks=False):
-                size, inner = estimated_size(entry.path)
+                size, inner = estimated_size(entry.path, skip)
                 total += size
                 estimated = estimated or inner
             elif entry.is_file(follow_symlinks=False):
@@ -158,7 +162,8 @@ def dataset_overview(workspace: Workspace, dataset: str) -> DatasetOverview:
     if last is None and finished:
         mtime = workspace.layout.dataset_dir(dataset).stat().st_mtime
         last = datetime.fromtimestamp(mtime, UTC)
-    size, size_estimated = estimated_size(workspace.layout.dataset_dir(dataset))
+    claims = frozenset({os.fspath(claims_dir(workspace.layout, dataset))})  # empty files
+    size, size_estimated = estimated_size(workspace.layout.dataset_dir(dataset), claims)
     return DatasetOverview(
         dataset=dataset,
         sessions=len(sessions),
