@@ -70,24 +70,28 @@ def folder_size(path: Path) -> int:
 
 # A folder with more entries than this is sized from an even sample of SIZE_SAMPLE of them.
 EXACT_SIZE_ENTRIES = 2000
-SIZE_SAMPLE = 500
+SIZE_SAMPLE = 200
 
 
-def estimated_size(path: Path | str, skip: frozenset[str] = frozenset()) -> tuple[int, bool]:
+def estimated_size(
+    path: Path | str, skip: frozenset[str] = frozenset(), entries: list[os.DirEntry] | None = None
+) -> tuple[int, bool]:
     """Bytes of the regular files below ``path``, and whether it is an estimate.
 
     In a folder of more than :data:`EXACT_SIZE_ENTRIES` entries (a dataset of many
     pipelines, its binaries) every n-th entry is sized and the sum scaled up: about
     ``SIZE_SAMPLE`` stats instead of one per file. Folders in ``skip`` (paths) are
     left out: the number claims, one empty file per pipeline ever numbered.
+    ``entries``: the listing of ``path`` if the caller has it.
     """
     if os.fspath(path) in skip:
         return 0, False
-    try:
-        with os.scandir(path) as found:
-            entries = list(found)
-    except OSError:
-        return 0, False
+    if entries is None:
+        try:
+            with os.scandir(path) as found:
+                entries = list(found)
+        except OSError:
+            return 0, False
     estimated = len(entries) > EXACT_SIZE_ENTRIES
     sample = entries[:: len(entries) // SIZE_SAMPLE] if estimated else entries
     total = 0
@@ -116,21 +120,24 @@ class FolderCounts:
     older: int = 0
 
 
-def folder_counts(workspace: Workspace, dataset: str, newest: str | None) -> FolderCounts:
+def folder_counts(
+    workspace: Workspace, dataset: str, newest: str | None, names: list[str] | None = None
+) -> FolderCounts:
     """Count the pipeline folders of ``dataset`` by status.
 
     Folders the catalog lists take their status from their rows (written from their
     ``pipeline.json``), matched in one join; the others (unlisted, incomplete) are
-    read. One listing of the dataset folder, one catalog query, no file read per
-    listed pipeline and no Python loop over them.
+    read. One listing of the dataset folder (``names``, if the caller has it), one
+    catalog query, no file read per listed pipeline and no Python loop over them.
     """
     import polars as pl
 
     root = workspace.layout.dataset_dir(dataset)
-    try:
-        names = os.listdir(root)  # noqa: PTH208 - plain names, no Path per entry (100,000 of them)
-    except (FileNotFoundError, NotADirectoryError):
-        return FolderCounts()
+    if names is None:
+        try:
+            names = os.listdir(root)  # noqa: PTH208 - plain names, no Path per entry (100,000 of them)
+        except (FileNotFoundError, NotADirectoryError):
+            return FolderCounts()
     present = pl.DataFrame({"pipeline_folder": names}, schema={"pipeline_folder": pl.String})
     predictions = workspace.predictions
     rows = (
@@ -170,7 +177,13 @@ def dataset_overview(workspace: Workspace, dataset: str) -> DatasetOverview:
     from ..catalog.archive_registry import archived_datasets
 
     newest = current_digest(workspace.layout, dataset)
-    counts = folder_counts(workspace, dataset, newest)
+    root = workspace.layout.dataset_dir(dataset)
+    try:
+        with os.scandir(root) as found:
+            entries = list(found)  # one listing for the counts and the size
+    except (FileNotFoundError, NotADirectoryError):
+        entries = []
+    counts = folder_counts(workspace, dataset, newest, [entry.name for entry in entries])
     sessions = workspace.sessions.sessions(dataset)
     times = [s.get("finished_at") or s.get("started_at") for s in sessions]
     last = max((datetime.fromisoformat(t) for t in times if t), default=None)
@@ -178,7 +191,7 @@ def dataset_overview(workspace: Workspace, dataset: str) -> DatasetOverview:
         mtime = workspace.layout.dataset_dir(dataset).stat().st_mtime
         last = datetime.fromtimestamp(mtime, UTC)
     claims = frozenset({os.fspath(claims_dir(workspace.layout, dataset))})  # empty files
-    size, size_estimated = estimated_size(workspace.layout.dataset_dir(dataset), claims)
+    size, size_estimated = estimated_size(root, claims, entries)
     return DatasetOverview(
         dataset=dataset,
         sessions=len(sessions),
