@@ -10,6 +10,7 @@ even sample of them (and said so: ``size_estimated``).
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -74,7 +75,7 @@ SIZE_SAMPLE = 200
 
 
 def estimated_size(
-    path: Path | str, skip: frozenset[str] = frozenset(), entries: list[os.DirEntry] | None = None
+    path: Path | str, skip: frozenset[str] = frozenset(), names: list[str] | None = None
 ) -> tuple[int, bool]:
     """Bytes of the regular files below ``path``, and whether it is an estimate.
 
@@ -82,31 +83,33 @@ def estimated_size(
     pipelines, its binaries) every n-th entry is sized and the sum scaled up: about
     ``SIZE_SAMPLE`` stats instead of one per file. Folders in ``skip`` (paths) are
     left out: the number claims, one empty file per pipeline ever numbered.
-    ``entries``: the listing of ``path`` if the caller has it.
+    ``names``: the listing of ``path`` if the caller has it.
     """
-    if os.fspath(path) in skip:
+    path = os.fspath(path)
+    if path in skip:
         return 0, False
-    if entries is None:
+    if names is None:
         try:
-            with os.scandir(path) as found:
-                entries = list(found)
+            names = os.listdir(path)  # noqa: PTH208 - names only: no object per entry
         except OSError:
             return 0, False
-    estimated = len(entries) > EXACT_SIZE_ENTRIES
-    sample = entries[:: len(entries) // SIZE_SAMPLE] if estimated else entries
+    estimated = len(names) > EXACT_SIZE_ENTRIES
+    sample = names[:: len(names) // SIZE_SAMPLE] if estimated else names
     total = 0
-    for entry in sample:
+    for name in sample:
+        full = os.path.join(path, name)  # noqa: PTH118
         try:
-            if entry.is_dir(follow_symlinks=False):
-                size, inner = estimated_size(entry.path, skip)
-                total += size
-                estimated = estimated or inner
-            elif entry.is_file(follow_symlinks=False):
-                total += entry.stat(follow_symlinks=False).st_size
+            info = os.lstat(full)
         except OSError:
             continue
-    if len(sample) < len(entries):
-        total = round(total * len(entries) / len(sample))
+        if stat.S_ISDIR(info.st_mode):
+            size, inner = estimated_size(full, skip)
+            total += size
+            estimated = estimated or inner
+        elif stat.S_ISREG(info.st_mode):
+            total += info.st_size
+    if len(sample) < len(names):
+        total = round(total * len(names) / len(sample))
     return total, estimated
 
 
@@ -179,11 +182,10 @@ def dataset_overview(workspace: Workspace, dataset: str) -> DatasetOverview:
     newest = current_digest(workspace.layout, dataset)
     root = workspace.layout.dataset_dir(dataset)
     try:
-        with os.scandir(root) as found:
-            entries = list(found)  # one listing for the counts and the size
+        names = os.listdir(root)  # noqa: PTH208 - one listing (names only) for the counts and the size
     except (FileNotFoundError, NotADirectoryError):
-        entries = []
-    counts = folder_counts(workspace, dataset, newest, [entry.name for entry in entries])
+        names = []
+    counts = folder_counts(workspace, dataset, newest, names)
     sessions = workspace.sessions.sessions(dataset)
     times = [s.get("finished_at") or s.get("started_at") for s in sessions]
     last = max((datetime.fromisoformat(t) for t in times if t), default=None)
@@ -191,7 +193,7 @@ def dataset_overview(workspace: Workspace, dataset: str) -> DatasetOverview:
         mtime = workspace.layout.dataset_dir(dataset).stat().st_mtime
         last = datetime.fromtimestamp(mtime, UTC)
     claims = frozenset({os.fspath(claims_dir(workspace.layout, dataset))})  # empty files
-    size, size_estimated = estimated_size(root, claims, entries)
+    size, size_estimated = estimated_size(root, claims, names)
     return DatasetOverview(
         dataset=dataset,
         sessions=len(sessions),
