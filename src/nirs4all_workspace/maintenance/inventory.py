@@ -141,7 +141,7 @@ def folder_counts(
             names = os.listdir(root)  # noqa: PTH208 - plain names, no Path per entry (100,000 of them)
         except (FileNotFoundError, NotADirectoryError):
             return FolderCounts()
-    present = pl.DataFrame({"pipeline_folder": names}, schema={"pipeline_folder": pl.String})
+    present = pl.Series("pipeline_folder", names, dtype=pl.String)
     predictions = workspace.predictions
     rows = (
         predictions.scan()
@@ -150,21 +150,19 @@ def folder_counts(
         .unique(subset="pipeline_folder", keep="any")
     )
     try:
-        joined = predictions.collect(present.lazy().join(rows, on="pipeline_folder", how="left"))
+        listed = predictions.collect(rows)
     except IntegrityError:  # an unreadable catalog: read every folder (verify reports the catalog)
-        joined = present.with_columns(
-            status=pl.lit(None, dtype=pl.String), data_digest=pl.lit(None, dtype=pl.String)
-        )
+        columns = ("pipeline_folder", "status", "data_digest")
+        listed = pl.DataFrame(schema=dict.fromkeys(columns, pl.String))
+    here = listed.filter(pl.col("pipeline_folder").is_in(present.implode()))  # hash sets, no join
     completed = pl.col("status") == "completed"
     older = completed & pl.col("data_digest").ne_missing(pl.lit(newest, dtype=pl.String))
-    totals = joined.select(
-        listed=pl.col("status").is_not_null().sum(),
-        completed=completed.sum(),
-        failed=(pl.col("status") == "failed").sum(),
-        older=older.sum(),
+    totals = here.select(
+        completed=completed.sum(), failed=(pl.col("status") == "failed").sum(), older=older.sum()
     ).row(0, named=True)
-    counts = FolderCounts(totals["listed"], totals["completed"], totals["failed"], totals["older"])
-    for name in joined.filter(pl.col("status").is_null())["pipeline_folder"].to_list():
+    counts = FolderCounts(here.height, totals["completed"], totals["failed"], totals["older"])
+    unlisted = present.filter(~present.is_in(listed["pipeline_folder"].implode()))
+    for name in unlisted.to_list():
         if parse_pipeline_folder(name) is None or not (root / name).is_dir():
             continue
         status, digest = _finished(workspace, dataset, name)
