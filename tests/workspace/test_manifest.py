@@ -151,3 +151,44 @@ def test_allocation_locks_the_lock_file_that_is_there_now(workspace):
     with FileLock(lock), pytest.raises(WorkspaceError, match="could not lock"):
         manager.allocate("corn", config_hash({"x": 3}), "x", "s", "fake")
     assert manager.allocate("corn", config_hash({"x": 4}), "x", "s", "fake").number == 4
+
+
+def test_threads_sharing_one_manager_get_distinct_consecutive_numbers(workspace):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def take(i):
+        return workspace.manifests.allocate("corn", config_hash({"t": i}), f"t{i}", "s", "fake").number
+
+    with ThreadPoolExecutor(8) as pool:
+        numbers = list(pool.map(take, range(64)))
+    assert sorted(numbers) == list(range(1, 65))
+
+
+def _child_allocates(manager, queue):
+    from nirs4all_workspace.errors import WorkspaceError
+
+    manager.lock_timeout = 0.5
+    try:
+        queue.put(manager.allocate("corn", config_hash({"child": 1}), "c", "s", "fake").number)
+    except WorkspaceError:
+        queue.put("could not lock")
+
+
+def test_a_forked_child_does_not_share_the_parents_lock(workspace):
+    """flock belongs to the open file: a child locking through the descriptor it inherited would
+    not be excluded while the parent holds the dataset lock through that same descriptor."""
+    from nirs4all_workspace.workspace.locking import _unlock
+
+    manager = workspace.manifests
+    _allocate(workspace, 1)
+    held = manager._lock_dataset(manager._files_of("corn"))  # the parent's kept descriptor
+    try:
+        context = multiprocessing.get_context("fork")
+        queue = context.Queue()
+        child = context.Process(target=_child_allocates, args=(manager, queue))
+        child.start()
+        child.join(30)
+        assert queue.get(timeout=5) == "could not lock"
+    finally:
+        _unlock(held)
+    assert _allocate(workspace, 1)[0].number == 2

@@ -21,6 +21,7 @@ import os
 import platform
 import re
 import shutil
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -102,6 +103,21 @@ class _DatasetFiles:
     claims: str
     root: Path
     lock_fd: int | None = field(default=None, repr=False)
+    generation: int = 0  # _FORKS when lock_fd was opened: a forked child opens its own
+
+
+# Incremented in a forked child: a descriptor inherited from the parent shares the parent's
+# lock (flock belongs to the open file), so the child must open the lock file again.
+_FORKS = 0
+
+
+def _after_fork() -> None:
+    global _FORKS  # noqa: PLW0603 - one counter for the whole process
+    _FORKS += 1
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)
 
 
 def _write_high_water(path: Path, number: int, truncate: bool = False) -> None:
@@ -171,6 +187,8 @@ class ManifestManager:
         self.rebuilt_marks: dict[str, str] = {}  # dataset -> the line logged when its mark was rebuilt
         self._files: dict[str, _DatasetFiles] = {}
         self.lock_timeout = 120.0  # seconds to wait for the dataset lock (as FileLock)
+        # The kept descriptor excludes other processes only: threads of this one take this first.
+        self._threads = threading.Lock()
 
     def close(self) -> None:
         """Close the lock files kept open between allocations."""
@@ -209,6 +227,8 @@ class ManifestManager:
         delay = 0.001
         while True:
             fd = files.lock_fd
+            if fd is not None and files.generation != _FORKS:
+                fd = files.lock_fd = None  # the parent's: left open for it
             if fd is not None and os.fstat(fd).st_nlink == 0:
                 os.close(fd)
                 fd = files.lock_fd = None
@@ -218,7 +238,7 @@ class ManifestManager:
                 except FileNotFoundError:
                     files.state.mkdir(parents=True, exist_ok=True)
                     continue
-                files.lock_fd = fd
+                files.lock_fd, files.generation = fd, _FORKS
             if _lock(fd, blocking=False):
                 if os.fstat(fd).st_nlink > 0:
                     return fd
@@ -247,6 +267,19 @@ class ManifestManager:
         Safe against other processes allocating in the same dataset at once.
         """
         files = self._files_of(dataset)
+        with self._threads:
+            return self._allocate_locked(dataset, files, full_hash, name, session, engine, versions)
+
+    def _allocate_locked(
+        self,
+        dataset: str,
+        files: _DatasetFiles,
+        full_hash: str,
+        name: str | None,
+        session: str,
+        engine: str,
+        versions: dict[str, str] | None,
+    ) -> PipelineHandle:
         lock_fd = self._lock_dataset(files)
         try:
             # Binaries stored for this pipeline are unreferenced until its pipeline.json:
