@@ -73,9 +73,8 @@ def _growth(kind: str) -> Figure:
         per = ", ".join(f"{m[f'{kind}_ms_per_1000']:.0f}" for m in rows)
         sizes = "/".join(f"{m['pipelines'] // 1000}k" for m in rows)
         return (
-            f"{per} ms per 1,000 pipelines at {sizes}, fixed cost "
-            f"{s['scale']['maintenance_base'][f'{kind}_s']:.2f} s apart "
-            f"(×{s['scale'][f'{kind}_per_pipeline_growth']:.2f})"
+            f"{per} ms per 1,000 pipelines at {sizes} (×{s['scale'][f'{kind}_per_pipeline_growth']:.2f}; "
+            f"fixed cost {s['scale']['maintenance_base'][f'{kind}_s']:.2f} s)"
         )
 
     return figure
