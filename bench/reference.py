@@ -104,7 +104,7 @@ def ours(root: Path, n_runs: int, predictions: bool = True) -> dict[str, Any]:
             result,
             artifacts,
             session="bench",
-            engine="bench",
+            engine="sklearn",
             n_samples=200,
             n_features=N_FEATURES,
         )

@@ -103,3 +103,22 @@ def test_runs_show_pipeline_table(ran, cli):
 def test_runs_show_bad_reference_is_one_line_exit_2(ran, cli, reference, message):
     status, _, err = cli("runs", "show", reference)
     assert status == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_runs_show_dataset_lists_the_newest_sessions_and_json_lists_them_all(ran, cli, monkeypatch):
+    from nirs4all_workspace import Workspace
+    from nirs4all_workspace.cli import runs
+    from nirs4all_workspace.workspace.sessions import SessionSummary
+
+    ws = Workspace.open(ran)
+    for i in range(3):
+        started = f"2026-11-30T08:0{i}:00+00:00"
+        ws.sessions.finish("fake", SessionSummary(session=f"extra{i}", started_at=started))
+    monkeypatch.setattr(runs, "SESSIONS_SHOWN", 2)
+    status, out, err = cli("runs", "show", "fake")
+    assert status == 0, err
+    table, rest = out.split("2 older sessions not shown")
+    assert "extra1" in table and "extra2" in table and "extra0" not in table and "│ s1 " not in table
+    assert "│ s1 " in rest  # the pipelines table still says which session ran them
+    every = cli.json("runs", "show", "fake")["sessions"]
+    assert [s["session"] for s in every] == ["s1", "extra0", "extra1", "extra2"]

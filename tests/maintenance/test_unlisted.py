@@ -93,3 +93,34 @@ def test_a_library_save_restores_the_rows_first(tmp_path, capsys):
     assert status == 0, captured.err
     assert "restored the catalog rows of 4 pipelines" in captured.err
     assert unlisted_pipelines(Workspace.open(root), "fake") == []
+
+
+def test_a_catalog_that_lists_every_number_up_to_the_mark_spares_the_folder_listing(filled, monkeypatch):
+    """100,000 folders: when the catalog holds every number the dataset ever allocated, no
+    folder can be unlisted, so the check does not list ``runs/<dataset>/``."""
+    from nirs4all_workspace.maintenance import unlisted
+
+    def no_listing(*_args):
+        raise AssertionError("the dataset folder was listed")
+
+    monkeypatch.setattr(unlisted, "_folder_names", no_listing)
+    assert unlisted_pipelines(filled, "fake") == []
+
+
+def test_a_gap_in_the_numbers_falls_back_to_the_listing_and_finds_the_unlisted(filled, monkeypatch):
+    import shutil
+
+    from nirs4all_workspace.engines.base import PipelineResult, PipelineSpec
+    from nirs4all_workspace.maintenance import unlisted
+
+    # Number 21 allocated and never used (a gap), then 22 saved without its catalog rows.
+    gap = filled.manifests.allocate("fake", "f" * 64, "gap", "c", "fake")
+    shutil.rmtree(gap.paths.dir)
+    spec = PipelineSpec(config={"x": 1}, name="lost", params={}, model="m", preprocessing=None, index=0)
+    result = PipelineResult(status="failed", task="regression", metrics={}, predictions=[], error="boom")
+    saved = filled.saver.save("fake", spec, result, session="c", engine="fake")
+    listed = []
+    real = unlisted._folder_names
+    monkeypatch.setattr(unlisted, "_folder_names", lambda root: listed.append(root) or real(root))
+    assert unlisted_pipelines(filled, "fake") == [saved.handle.folder]
+    assert listed

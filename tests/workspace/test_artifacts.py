@@ -28,3 +28,22 @@ def test_loading_checks_the_digest(workspace):
     path.unlink()
     with pytest.raises(IntegrityError, match="is missing"):
         workspace.artifacts.load("corn", ref)
+
+
+def test_serialized_bytes_are_a_standard_pickle_that_joblib_also_loads(tmp_path):
+    """One pass of the C pickler (no joblib wrapper frames): pickle and joblib both read it back."""
+    import hashlib
+    import pickle
+
+    import joblib
+
+    obj = {"coef": np.linspace(0.0, 1.0, 500), "names": ["a", "b"], "n": 3}
+    artifact = serialize(0, "Model", obj)
+    assert artifact.digest == hashlib.sha256(artifact.data).hexdigest()
+    loaded = pickle.loads(artifact.data)
+    assert isinstance(loaded["coef"], np.ndarray)
+    assert np.array_equal(loaded["coef"], obj["coef"]) and loaded["names"] == ["a", "b"]
+    path = tmp_path / artifact.file_name
+    path.write_bytes(artifact.data)
+    assert np.array_equal(joblib.load(path)["coef"], obj["coef"])
+    assert serialize(1, "Model", obj).digest == artifact.digest  # same object, same bytes

@@ -120,3 +120,75 @@ def test_ctrl_c_while_allocating_leaves_no_folder_and_no_reused_number(workspace
     monkeypatch.undo()
     assert [p.name for p in (workspace.layout.root / "runs" / "wheat").glob("0*")] == [first.folder]
     assert workspace.manifests.allocate("wheat", config_hash({"a": 2}), "x", "s1", "fake").number == 3
+
+
+def test_short_hashes_recorded_by_another_process_between_two_allocations_are_seen(workspace):
+    first, second = "abcdef" + "0" * 58, "abcdef" + "9" * 58
+    assert workspace.manifests.allocate("corn", first, None, "s", "fake").short_hash == "abcdef"
+    other = Workspace(workspace.root).manifests.allocate("corn", second, None, "s", "fake")
+    assert other.short_hash == "abcdef99"
+    assert workspace.manifests.allocate("corn", second, None, "s", "fake").short_hash == "abcdef99"
+    assert workspace.manifests.allocate("corn", first, None, "s", "fake").short_hash == "abcdef"
+    lines = (workspace.layout.state_dir("corn") / "hashes.tsv").read_text().splitlines()
+    assert len(lines) == 2  # each full hash recorded once
+
+
+def test_allocation_locks_the_lock_file_that_is_there_now(workspace):
+    """The dataset lock a manager keeps open between allocations is the current file: after the
+    state folder is removed, allocation recreates it, and a holder of the new lock blocks it."""
+    from nirs4all_workspace.errors import WorkspaceError
+    from nirs4all_workspace.workspace.locking import FileLock
+
+    manager = workspace.manifests
+    _allocate(workspace, 2)
+    manager.lock_timeout = 0.2
+    lock = workspace.layout.dataset_lock("corn")
+    with FileLock(lock), pytest.raises(WorkspaceError, match="could not lock"):
+        manager.allocate("corn", config_hash({"x": 1}), "x", "s", "fake")
+    shutil.rmtree(workspace.layout.state_dir("corn"))
+    assert manager.allocate("corn", config_hash({"x": 2}), "x", "s", "fake").number == 3
+    assert lock.is_file()
+    with FileLock(lock), pytest.raises(WorkspaceError, match="could not lock"):
+        manager.allocate("corn", config_hash({"x": 3}), "x", "s", "fake")
+    assert manager.allocate("corn", config_hash({"x": 4}), "x", "s", "fake").number == 4
+
+
+def test_threads_sharing_one_manager_get_distinct_consecutive_numbers(workspace):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def take(i):
+        return workspace.manifests.allocate("corn", config_hash({"t": i}), f"t{i}", "s", "fake").number
+
+    with ThreadPoolExecutor(8) as pool:
+        numbers = list(pool.map(take, range(64)))
+    assert sorted(numbers) == list(range(1, 65))
+
+
+def _child_allocates(manager, queue):
+    from nirs4all_workspace.errors import WorkspaceError
+
+    manager.lock_timeout = 0.5
+    try:
+        queue.put(manager.allocate("corn", config_hash({"child": 1}), "c", "s", "fake").number)
+    except WorkspaceError:
+        queue.put("could not lock")
+
+
+def test_a_forked_child_does_not_share_the_parents_lock(workspace):
+    """flock belongs to the open file: a child locking through the descriptor it inherited would
+    not be excluded while the parent holds the dataset lock through that same descriptor."""
+    from nirs4all_workspace.workspace.locking import _unlock
+
+    manager = workspace.manifests
+    _allocate(workspace, 1)
+    held = manager._lock_dataset(manager._files_of("corn"))  # the parent's kept descriptor
+    try:
+        context = multiprocessing.get_context("fork")
+        queue = context.Queue()
+        child = context.Process(target=_child_allocates, args=(manager, queue))
+        child.start()
+        child.join(30)
+        assert queue.get(timeout=5) == "could not lock"
+    finally:
+        _unlock(held)
+    assert _allocate(workspace, 1)[0].number == 2

@@ -13,6 +13,8 @@ from .render import console, human_size, print_json, rows_json, table
 
 app = typer.Typer(help="List and inspect the runs of each dataset.", no_args_is_help=True)
 
+SESSIONS_SHOWN = 20  # runs show DATASET: the newest sessions in the table (--json has them all)
+
 
 @app.command("list")
 def list_runs(
@@ -38,7 +40,7 @@ def list_runs(
             o.pipelines,
             o.completed,
             o.failed,
-            human_size(o.size_bytes),
+            ("~" if o.size_estimated else "") + human_size(o.size_bytes),
             o.last_run,
             None
             if o.best is None
@@ -133,13 +135,17 @@ def show_runs(
         )
         for s in ws.sessions.sessions(dataset)
     ]
+    older = len(sessions) - SESSIONS_SHOWN
+    shown = f" (the newest {SESSIONS_SHOWN}; --json lists all)" if older > 0 else ""
     out.print(
         table(
-            f"{dataset}: sessions",
+            f"{dataset}: sessions{shown}",
             ["session", "started", "pipelines", "completed", "failed", "seconds"],
-            sessions,
+            sessions[-SESSIONS_SHOWN:],
         )
     )
+    if older > 0:
+        out.print(f"{older} older sessions not shown")
     words = words_for(ws.predictions.engines(dataset))
     rows = [
         (

@@ -36,6 +36,7 @@ import errno
 import hashlib
 import json
 import math
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -186,11 +187,16 @@ class Checker:
     # -- run folders ---------------------------------------------------------------
     def check_folders(self, dataset: str) -> None:
         records: dict[tuple[str, str], dict[str, Any]] = {}
+        root = self.layout.dataset_dir(dataset)
         for parsed in self.ws.manifests.list_folders(dataset):
             self.counts["pipelines"] += 1
-            path = self.layout.pipeline(dataset, parsed.folder).pipeline_json
+            # Plain strings for the files every folder has (100,000 folders: no Path per file).
+            folder = os.path.join(root, parsed.folder)  # noqa: PTH118
+            name = os.path.join(folder, "pipeline.json")  # noqa: PTH118
+            path = Path(name)
             try:
-                record = json.loads(path.read_text(encoding="utf-8"))
+                with open(name, encoding="utf-8") as handle:  # noqa: PTH123
+                    record = json.load(handle)
             except FileNotFoundError:
                 self.add(
                     "incomplete-pipeline",
@@ -223,11 +229,15 @@ class Checker:
                 )
                 continue
             records[(dataset, parsed.folder)] = record
-            paths = self.layout.pipeline(dataset, parsed.folder)
-            needed = [paths.metrics_json, paths.predictions_csv] if record["status"] == "completed" else []
-            for path in needed:
-                if not path.is_file():
-                    self.add("unreadable-file", path, "is missing or not a regular file", repairable=False)
+            needed = ("metrics.json", "predictions.csv") if record["status"] == "completed" else ()
+            for file in needed:
+                if not os.path.isfile(os.path.join(folder, file)):  # noqa: PTH113, PTH118
+                    self.add(
+                        "unreadable-file",
+                        path.parent / file,
+                        "is missing or not a regular file",
+                        repairable=False,
+                    )
         self.records[dataset] = records
 
     def check_numbering(self, dataset: str) -> None:

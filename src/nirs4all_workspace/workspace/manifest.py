@@ -6,21 +6,29 @@ allocated, so a number is never reused after a deletion, and parallel
 processes get distinct consecutive numbers. Each number is also claimed by an
 exclusive create (:mod:`.numbering`), which keeps numbers distinct where the
 lock does nothing. The folder is created while the lock is held.
+
+One allocation costs about a dozen system calls: the manager keeps the dataset's
+lock file open between allocations (checked to still be the file on disk before and
+after each lock), reads and advances the mark through one descriptor, and reads
+``hashes.tsv`` only when another process has appended to it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
 import re
 import shutil
-from dataclasses import dataclass
+import threading
+import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..errors import IntegrityError, PipelineNotFound
+from ..errors import IntegrityError, PipelineNotFound, WorkspaceError
 from ..version import __version__
 from .atomic import atomic_write_json, atomic_write_text, make_dirs
 from .identity import new_id, short_hash_for
@@ -32,8 +40,8 @@ from .layout import (
     pipeline_folder_name,
 )
 from .leases import WriterLeases
-from .locking import FileLock
-from .numbering import MAX_JUMP, claim, known_numbers, parse_mark
+from .locking import FileLock, _lock, _unlock
+from .numbering import MAX_JUMP, claim_in, claims_dir, known_numbers, parse_mark
 from .schema import SCHEMA_KEY, SCHEMA_VERSION
 
 FINISHED_STATUSES = ("completed", "failed")
@@ -84,6 +92,34 @@ _NOT_YAML_PRINTABLE = re.compile(
 )
 
 
+@dataclass
+class _DatasetFiles:
+    """The paths allocation touches in one dataset, and the lock file kept open between allocations."""
+
+    state: Path
+    lock: str
+    mark: str
+    hashes: str
+    claims: str
+    root: Path
+    lock_fd: int | None = field(default=None, repr=False)
+    generation: int = 0  # _FORKS when lock_fd was opened: a forked child opens its own
+
+
+# Incremented in a forked child: a descriptor inherited from the parent shares the parent's
+# lock (flock belongs to the open file), so the child must open the lock file again.
+_FORKS = 0
+
+
+def _after_fork() -> None:
+    global _FORKS  # noqa: PLW0603 - one counter for the whole process
+    _FORKS += 1
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)
+
+
 def _write_high_water(path: Path, number: int, truncate: bool = False) -> None:
     """Overwrite the mark in place with one fixed-width write (under the dataset lock).
 
@@ -96,6 +132,11 @@ def _write_high_water(path: Path, number: int, truncate: bool = False) -> None:
         os.pwrite(fd, f"{number:>20}\n".encode(), 0)
     finally:
         os.close(fd)
+
+
+def _pwrite_mark(fd: int, number: int) -> None:
+    """:func:`_write_high_water` through a descriptor already open."""
+    os.pwrite(fd, f"{number:>20}\n".encode(), 0)
 
 
 def _yaml_scalar(value: Any) -> str:
@@ -139,11 +180,77 @@ class ManifestManager:
 
     def __init__(self, layout: WorkspaceLayout) -> None:
         self.layout = layout
-        # dataset -> (size of hashes.tsv read so far, short -> full hash)
-        self._hash_cache: dict[str, tuple[int, dict[str, str]]] = {}
+        # dataset -> (size of hashes.tsv read so far, short -> full hash, full -> first short)
+        self._hash_cache: dict[str, tuple[int, dict[str, str], dict[str, str]]] = {}
         self.leases = WriterLeases(layout)
         self._marks_checked: set[str] = set()  # datasets whose large mark was checked
         self.rebuilt_marks: dict[str, str] = {}  # dataset -> the line logged when its mark was rebuilt
+        self._files: dict[str, _DatasetFiles] = {}
+        self.lock_timeout = 120.0  # seconds to wait for the dataset lock (as FileLock)
+        # The kept descriptor excludes other processes only: threads of this one take this first.
+        self._threads = threading.Lock()
+
+    def close(self) -> None:
+        """Close the lock files kept open between allocations."""
+        for files in self._files.values():
+            if files.lock_fd is not None:
+                with contextlib.suppress(OSError):
+                    os.close(files.lock_fd)
+                files.lock_fd = None
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):
+            self.close()
+
+    def _files_of(self, dataset: str) -> _DatasetFiles:
+        files = self._files.get(dataset)
+        if files is None:
+            state = self.layout.state_dir(dataset)
+            files = _DatasetFiles(
+                state=state,
+                lock=os.fspath(self.layout.dataset_lock(dataset)),
+                mark=os.fspath(self.layout.high_water_file(dataset)),
+                hashes=os.fspath(state / "hashes.tsv"),
+                claims=os.fspath(claims_dir(self.layout, dataset)),
+                root=self.layout.dataset_dir(dataset),
+            )
+            self._files[dataset] = files
+        return files
+
+    def _lock_dataset(self, files: _DatasetFiles) -> int:
+        """Lock the dataset through the kept descriptor; returns it (unlock with :func:`_unlock`).
+
+        A lock file removed since it was opened (its link count is 0) is opened again,
+        so the lock taken is always on the file other processes open.
+        """
+        deadline = time.monotonic() + self.lock_timeout
+        delay = 0.001
+        while True:
+            fd = files.lock_fd
+            if fd is not None and files.generation != _FORKS:
+                fd = files.lock_fd = None  # the parent's: left open for it
+            if fd is not None and os.fstat(fd).st_nlink == 0:
+                os.close(fd)
+                fd = files.lock_fd = None
+            if fd is None:
+                try:
+                    fd = os.open(files.lock, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+                except FileNotFoundError:
+                    files.state.mkdir(parents=True, exist_ok=True)
+                    continue
+                files.lock_fd, files.generation = fd, _FORKS
+            if _lock(fd, blocking=False):
+                if os.fstat(fd).st_nlink > 0:
+                    return fd
+                _unlock(fd)  # removed while we waited: lock the new file
+                continue
+            if time.monotonic() >= deadline:
+                raise WorkspaceError(
+                    f"could not lock {files.lock} within {self.lock_timeout:.0f} s; "
+                    "another nirs4all process is holding it"
+                )
+            time.sleep(delay)
+            delay = min(delay * 2, 0.05)
 
     # -- allocation --------------------------------------------------------
     def allocate(
@@ -159,25 +266,43 @@ class ManifestManager:
 
         Safe against other processes allocating in the same dataset at once.
         """
-        state = self.layout.state_dir(dataset)
-        state.mkdir(parents=True, exist_ok=True)
-        with FileLock(self.layout.dataset_lock(dataset)):
+        files = self._files_of(dataset)
+        with self._threads:
+            return self._allocate_locked(dataset, files, full_hash, name, session, engine, versions)
+
+    def _allocate_locked(
+        self,
+        dataset: str,
+        files: _DatasetFiles,
+        full_hash: str,
+        name: str | None,
+        session: str,
+        engine: str,
+        versions: dict[str, str] | None,
+    ) -> PipelineHandle:
+        lock_fd = self._lock_dataset(files)
+        try:
             # Binaries stored for this pipeline are unreferenced until its pipeline.json:
             # the lease keeps gc from removing them (released at the end of the run).
             self.leases.take(dataset)
-            number = self._read_high_water(dataset) + 1
             short = self._short_hash(dataset, full_hash)
-            mark = self.layout.high_water_file(dataset)
-            # The mark first: a crash before the claim leaves an unused number (a gap).
-            # The claim is an exclusive create, so two processes never take one number
-            # even where the lock does nothing (NFS without flock): the loser moves on.
-            _write_high_water(mark, number)
-            while not claim(self.layout, dataset, number):
-                number += 1
-                _write_high_water(mark, number)
+            mark_fd = self._open_mark(files)
+            try:
+                number = self._read_high_water(dataset, mark_fd) + 1
+                # The mark first: a crash before the claim leaves an unused number (a gap).
+                # The claim is an exclusive create, so two processes never take one number
+                # even where the lock does nothing (NFS without flock): the loser moves on.
+                _pwrite_mark(mark_fd, number)
+                while not claim_in(files.claims, number):
+                    number += 1
+                    _pwrite_mark(mark_fd, number)
+            finally:
+                os.close(mark_fd)
             folder = pipeline_folder_name(number, name, short)
-            paths = self.layout.pipeline(dataset, folder)
+            paths = PipelinePaths(files.root / folder)
             make_dirs(paths.dir, exist_ok=False)
+        finally:
+            _unlock(lock_fd)
         handle = PipelineHandle(
             dataset=dataset,
             number=number,
@@ -201,11 +326,19 @@ class ManifestManager:
     def write_manifest(self, handle: PipelineHandle, versions: dict[str, str]) -> None:
         atomic_write_text(handle.paths.manifest_yaml, manifest_yaml(handle.manifest(versions)))
 
-    def _read_high_water(self, dataset: str) -> int:
-        """The mark; rebuilt (and the rebuild logged in run.log) when missing or absurd."""
+    @staticmethod
+    def _open_mark(files: _DatasetFiles) -> int:
+        """The mark opened for reading and writing (created empty if missing: then rebuilt)."""
+        return os.open(files.mark, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+
+    def _read_high_water(self, dataset: str, fd: int | None = None) -> int:
+        """The mark; rebuilt (and the rebuild logged in run.log) when missing or absurd.
+
+        ``fd``: the mark already open (allocation); an empty file counts as missing.
+        """
         path = self.layout.high_water_file(dataset)
         try:
-            text = path.read_text()
+            text = path.read_text() if fd is None else (os.pread(fd, 64, 0).decode("utf-8") or None)
         except FileNotFoundError:
             text = None
         except (OSError, UnicodeDecodeError):
@@ -252,28 +385,33 @@ class ManifestManager:
     def _short_hash(self, dataset: str, full_hash: str) -> str:
         """Short hash for ``full_hash``; records new ones (called under the lock)."""
         taken = self._known_hashes(dataset)
-        for short, full in taken.items():
-            if full == full_hash:
-                return short
+        seen, _table, shorts = self._hash_cache[dataset]
+        known = shorts.get(full_hash)
+        if known is not None and taken.get(known) == full_hash:
+            return known
         short = short_hash_for(full_hash, taken)
-        path = self.layout.state_dir(dataset) / "hashes.tsv"
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        line = f"{short}\t{full_hash}\n".encode()
+        fd = os.open(self._files_of(dataset).hashes, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
-            os.write(fd, f"{short}\t{full_hash}\n".encode())
+            os.write(fd, line)
+            end = os.lseek(fd, 0, os.SEEK_CUR)
         finally:
             os.close(fd)
         taken[short] = full_hash
+        shorts.setdefault(full_hash, short)
+        if end == seen + len(line):  # nobody appended in between: no need to read our own line back
+            self._hash_cache[dataset] = (end, taken, shorts)
         return short
 
     def _known_hashes(self, dataset: str) -> dict[str, str]:
         path = self.layout.state_dir(dataset) / "hashes.tsv"
-        seen, table = self._hash_cache.get(dataset, (0, {}))
+        seen, table, shorts = self._hash_cache.get(dataset, (0, {}, {}))
         try:
-            size = path.stat().st_size
+            size = os.stat(path).st_size  # noqa: PTH116
         except FileNotFoundError:
             size = 0
         if size < seen:  # file replaced (repair): read it again from the start
-            seen, table = 0, {}
+            seen, table, shorts = 0, {}, {}
         if size > seen:
             with path.open("rb") as handle:
                 handle.seek(seen)
@@ -284,8 +422,9 @@ class ManifestManager:
                 short, _, full = line.partition("\t")
                 if short and full:
                     table[short] = full
+                    shorts.setdefault(full, short)
             seen += len(complete)
-        self._hash_cache[dataset] = (seen, table)
+        self._hash_cache[dataset] = (seen, table, shorts)
         return table
 
     # -- reading -----------------------------------------------------------

@@ -52,14 +52,19 @@ def claims_dir(layout: WorkspaceLayout, dataset: str) -> Path:
 
 def claim(layout: WorkspaceLayout, dataset: str, number: int) -> bool:
     """Create the claim of ``number`` exclusively; False if another process holds it."""
-    path = claims_dir(layout, dataset) / str(number)
+    return claim_in(os.fspath(claims_dir(layout, dataset)), number)
+
+
+def claim_in(folder: str, number: int) -> bool:
+    """:func:`claim` in the claims folder ``folder`` (created if missing)."""
+    path = f"{folder}{os.sep}{number}"
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     except FileExistsError:
         return False
     except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return claim(layout, dataset, number)
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        return claim_in(folder, number)
     os.close(fd)
     return True
 

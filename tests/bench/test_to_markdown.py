@@ -1,0 +1,77 @@
+"""The goals table of docs/benchmarks.md says what the bench's own gates said, nothing else."""
+
+from __future__ import annotations
+
+import json
+
+from bench import to_markdown
+
+
+def _summary() -> dict:
+    return {
+        "machine": {
+            "date": "2026-11-30 08:00 UTC",
+            "cpu": "CPU",
+            "cores": 2,
+            "memory_gib": 23.5,
+            "python": "3.11.7",
+            "platform": "Linux",
+        },
+        "quick": False,
+        "versions": {"mlflow": "3.17.2"},
+        "load_before": [0.12, 0.3, 0.5],
+        "load_after": [1.5, 0.9, 0.6],
+        "reference": {
+            "n_runs": 1000,
+            "ours": {"bookkeeping_ms": 0.7, "best_query_s": 0.01, "artifact_copies": 1},
+            "ours_same_content": {"bookkeeping_ms": 0.5, "files": 4000, "bytes": 2e6, "disk_bytes": 1.6e7},
+            "mlflow_file": {
+                "logging_ms": 16.0,
+                "best_query_s": 0.9,
+                "files": 17000,
+                "bytes": 1e7,
+                "disk_bytes": 7.7e7,
+                "artifact_copies": 1000,
+            },
+        },
+        "ratios": {
+            "bookkeeping_vs_mlflow_file_ratio": 16.0 / 0.7,
+            "bookkeeping_vs_mlflow_sqlite_ratio": None,
+        },
+        "run": {"speedup_j2_vs_j1": 1.28, "overhead_j1": 0.01},
+        "goals": {
+            "bookkeeping>=20x_mlflow_file": True,
+            "bookkeeping>=25x_mlflow_sqlite": False,
+            "j2_speedup>=1.7": False,
+            "run_overhead_j1<=5%": True,
+            "some_new_gate": True,
+        },
+    }
+
+
+def test_each_gate_has_one_row_with_its_own_verdict():
+    text = to_markdown.render(_summary())
+    rows = [line for line in text.splitlines() if line.startswith("| ") and line.endswith("|")]
+    verdicts = {row: row.rstrip(" |").rsplit("| ", 1)[1] for row in rows if row.count("|") == 5}
+    assert sum(1 for v in verdicts.values() if v == "met") == 3
+    assert sum(1 for v in verdicts.values() if v == "**missed**") == 2
+    j2 = next(row for row in rows if "`-j 2`" in row)
+    assert "×1.3" in j2 and j2.endswith("| **missed** |")
+    assert "×22.9 (0.70 ms vs 16.0 ms)" in text
+    assert "MLflow not installed" in next(row for row in rows if "sqlite" in row)
+    assert "`some_new_gate`" in text  # a gate this script does not know still gets its row
+    assert "before the run: 0.12 / 0.30 / 0.50; after: 1.50 / 0.90 / 0.60" in text
+
+
+def test_only_the_text_between_the_markers_is_replaced(tmp_path):
+    doc = tmp_path / "benchmarks.md"
+    doc.write_text(
+        f"# Benchmarks\n\nprose before\n\n{to_markdown.START}\nold table\n{to_markdown.END}\n\nprose after\n"
+    )
+    summary = tmp_path / "summary.json"
+    summary.write_text(json.dumps(_summary()))
+    assert to_markdown.main([str(summary), "-o", str(doc)]) == 0
+    text = doc.read_text()
+    assert text.startswith("# Benchmarks\n\nprose before\n\n" + to_markdown.START)
+    assert text.endswith(to_markdown.END + "\n\nprose after\n")
+    assert "old table" not in text and "| goal | target | measured | |" in text
