@@ -38,11 +38,18 @@ def _summary() -> dict:
             "bookkeeping_vs_mlflow_file_ratio": 16.0 / 0.7,
             "bookkeeping_vs_mlflow_sqlite_ratio": None,
         },
-        "run": {"speedup_j2_vs_j1": 1.28, "overhead_j1": 0.01},
+        "run": {
+            "overhead_j1": 0.01,
+            "report_step_s": 0.08,
+            "jobs": [
+                {"grid": "demo", "j1_s": 4.0, "j2_s": 4.1, "j2_over_j1": 1.025, "decision": "ran here"},
+                {"grid": "large", "j1_s": 45.0, "j2_s": 34.6, "j2_over_j1": 0.769, "decision": "started 2"},
+            ],
+        },
         "goals": {
             "bookkeeping>=20x_mlflow_file": True,
             "bookkeeping>=25x_mlflow_sqlite": False,
-            "j2_speedup>=1.7": False,
+            "jobs_j2>=1.7x_on_a_30s_grid": False,
             "run_overhead_j1<=5%": True,
             "some_new_gate": True,
         },
@@ -55,8 +62,9 @@ def test_each_gate_has_one_row_with_its_own_verdict():
     verdicts = {row: row.rstrip(" |").rsplit("| ", 1)[1] for row in rows if row.count("|") == 5}
     assert sum(1 for v in verdicts.values() if v == "met") == 3
     assert sum(1 for v in verdicts.values() if v == "**missed**") == 2
-    j2 = next(row for row in rows if "`-j 2`" in row)
-    assert "×1.3" in j2 and j2.endswith("| **missed** |")
+    j2 = next(row for row in rows if "`-j 2` speed-up" in row)
+    assert "×1.30 (45.0 s → 34.6 s, large)" in j2 and j2.endswith("| **missed** |")
+    assert "| demo | 4.00 s | 4.10 s | 1.025 | ran here |" in rows  # every grid's -j figures
     assert "×22.9 (0.70 ms vs 16.0 ms)" in text
     assert "MLflow not installed" in next(row for row in rows if "sqlite" in row)
     assert "`some_new_gate`" in text  # a gate this script does not know still gets its row
