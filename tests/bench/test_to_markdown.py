@@ -83,3 +83,15 @@ def test_only_the_text_between_the_markers_is_replaced(tmp_path):
     assert text.startswith("# Benchmarks\n\nprose before\n\n" + to_markdown.START)
     assert text.endswith(to_markdown.END + "\n\nprose after\n")
     assert "old table" not in text and "| goal | target | measured | |" in text
+
+
+def test_gates_a_bench_module_declares_get_their_figure_and_target():
+    summary = _summary()
+    name = "sweep: whole `nirs4all run` vs plain loop"
+    summary["sweeps"] = {
+        "sweep": {"plain_loop_s": 21.2, "cli_s": 2.33, "ours_s": 0.64},
+        "gates": {name: [9.1, ">= 20x", False]},
+    }
+    summary["goals"][f"sweeps_{name}"] = False
+    row = next(line for line in to_markdown.render(summary).splitlines() if name in line)
+    assert row == f"| PLS sweeps (issue 14): {name} | ≥ 20x | ×9.1 (21.20 s / 2.33 s) | **missed** |"
