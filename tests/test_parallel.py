@@ -101,7 +101,7 @@ def test_workers_start_while_a_long_first_group_still_runs(tmp_path, monkeypatch
     monkeypatch.setattr(parallel, "WORKER_START_S", 0.1)
     monkeypatch.setattr(parallel, "busy_factor", lambda: 1.0)  # a quiet machine
     monkeypatch.setitem(parallel._POOL, "last_use", -1e9)
-    pause = 2.5  # room for a worker to start on a busy machine (the fake engine imports little)
+    pause = 1.5
     ws, report, pids = _run(tmp_path, "j2", jobs=2, pause=pause)
     marks = {int(p.name.split("-")[0]): p.stat().st_mtime for p in (tmp_path / "marks-j2").iterdir()}
     assert pids[0] == os.getpid() and pids[1] != os.getpid()
