@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -229,16 +228,10 @@ def run_groups(
     timed: list[tuple[int, float]] = []
     for index, group in enumerate(groups):
         start = time.perf_counter()
-        rest = groups[index + 1 :]
-        if index == 0:
-            outcomes, pool = _first_group(engine, group, rest, dataset, n_jobs, backend, tell)
-        else:
-            outcomes, pool = execute_group_and_serialize(engine, group, dataset), None
+        outcomes = execute_group_and_serialize(engine, group, dataset)
         timed.append((len(group), time.perf_counter() - start))
         yield from zip(group, outcomes, strict=True)
-        if pool is not None:
-            yield from pool
-            return
+        rest = groups[index + 1 :]
         if not rest:
             break
         left = seconds_left(timed, rest)
@@ -266,57 +259,9 @@ def _in_process(engine: Any, groups: list[list[PipelineSpec]], dataset: Any) -> 
         yield from zip(group, execute_group_and_serialize(engine, group, dataset), strict=True)
 
 
-def _first_group(
-    engine: Any,
-    group: list[PipelineSpec],
-    rest: list[list[PipelineSpec]],
-    dataset: Any,
-    n_jobs: int,
-    backend: str,
-    tell: Callable[[str], None],
-) -> tuple[list[Outcome], Iterator[Any] | None]:
-    """Run the first group here, starting workers on ``rest`` as soon as its running time shows they pay.
-
-    Waiting for the whole first group before deciding would leave the other cores
-    idle for its whole length: on a grid of six long groups that alone holds ``-j 2``
-    near 1.5x. The group runs in a thread while this one watches the clock; the
-    time it has taken so far is a lower bound of what each remaining group costs.
-    Returns its outcomes and the pool's results (None if no workers started).
-    """
-    if not rest:
-        return execute_group_and_serialize(engine, group, dataset), None
-    box: dict[str, Any] = {}
-
-    def work() -> None:
-        try:
-            box["outcomes"] = execute_group_and_serialize(engine, group, dataset)
-        except BaseException as exc:  # re-raised in the calling thread below
-            box["error"] = exc
-
-    thread = threading.Thread(target=work, name="nirs4all-first-group", daemon=True)
-    start = time.perf_counter()
-    thread.start()
-    pool = None
-    while thread.is_alive():
-        thread.join(timeout=0.05)
-        if pool is None and thread.is_alive():
-            left = seconds_left([(len(group), time.perf_counter() - start)], rest)
-            warm = pool_is_warm()
-            if worth_starting(left, n_jobs, warm, busy_factor()):
-                tell(
-                    f"-j {n_jobs}: {'reused the warm' if warm else 'started'} {n_jobs} worker processes "
-                    f"while the first of {len(rest) + 1} groups ran (at least {left:.1f} s of fits left)"
-                )
-                pool = _in_pool(engine, rest, dataset, n_jobs, backend)  # dispatches now
-    if "error" in box:
-        raise box["error"]
-    return box["outcomes"], pool
-
-
 def _in_pool(
     engine: Any, groups: list[list[PipelineSpec]], dataset: Any, n_jobs: int, backend: str
 ) -> Iterator[Any]:
-    """Send ``groups`` to the workers now; the returned iterator yields ``(spec, outcome)`` in order."""
     from joblib import Parallel, delayed
 
     # Other backends (dask, ray) come from the caller's joblib.parallel_config, inside their
@@ -325,11 +270,7 @@ def _in_pool(
     options = {"backend": "loky"} if backend == "loky" else {}
     parallel = Parallel(n_jobs=n_jobs, return_as="generator", **options)
     run = delayed(execute_group_and_serialize_remote)
-    outputs = parallel(run(engine, group, dataset) for group in groups)  # dispatching starts here
-    return _pool_results(groups, outputs, backend)
-
-
-def _pool_results(groups: list[list[PipelineSpec]], outputs: Iterator[Any], backend: str) -> Iterator[Any]:
+    outputs = parallel(run(engine, group, dataset) for group in groups)
     try:
         for group, results in zip(groups, outputs, strict=True):
             yield from zip(group, results, strict=True)
