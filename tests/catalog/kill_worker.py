@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 import time
 
-from nirs4all_workspace import Workspace
+from nirs4all_workspace import Workspace, experiment
 from nirs4all_workspace.experiment import run_experiment
 from tests.fakes import FakeDataset, FakeEngine
 
@@ -18,6 +18,10 @@ GRID = {"scales": [0.5 + i / 20 for i in range(15)], "offsets": [0.0, 0.5], "fai
 
 
 def main(root: str, k: int) -> None:
+    # The batch must still hold every saved pipeline when the kill lands: on a busy machine
+    # saving K pipelines can take longer than the batch's time limit, which would flush it.
+    experiment.CATALOG_BATCH_SECONDS = float("inf")
+
     def progress(saved, done, total) -> None:
         if done == k:
             print(f"saved {k}", flush=True)
