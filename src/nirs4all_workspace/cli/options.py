@@ -29,7 +29,9 @@ _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks
 
 
 def parse_age(text: str) -> timedelta:
-    """``30d``, ``12h``, ``2w``... as a timedelta; InputError otherwise."""
+    """``30d``, ``12h``, ``2w``... (or a bare ``0``) as a timedelta; InputError otherwise."""
+    if (text or "").strip() == "0":  # no unit needed for nothing: `gc --min-age 0`
+        return timedelta(0)
     match = _DURATION.match(text or "")
     if not match:
         raise InputError(f"age {text!r} is not a duration like 30d, 12h, 2w or 90m")

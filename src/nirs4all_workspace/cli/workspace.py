@@ -77,7 +77,7 @@ def collect_garbage(
     from ..facade import Workspace
     from ..maintenance import gc
 
-    age = 0.0 if min_age.strip() == "0" else parse_age(min_age).total_seconds()
+    age = parse_age(min_age).total_seconds()
     ws = Workspace.open(workspace, create=False)
     report = gc.collect_garbage(ws, dry_run=True, min_age_s=age)
     if report.items and not dry_run:
@@ -133,7 +133,7 @@ def purge_trash(
     from ..maintenance.purge import plan_purge, purge
 
     age = parse_age(older_than) if older_than else None
-    min_age_s = 0.0 if min_age.strip() == "0" else parse_age(min_age).total_seconds()
+    min_age_s = parse_age(min_age).total_seconds()
     ws = Workspace.open(workspace, create=False)
     plan = plan_purge(ws, older_than=age)
     out = console()
