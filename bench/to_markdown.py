@@ -125,9 +125,9 @@ GOALS: dict[str, tuple[str, str, Figure]] = {
         _s("cli", "catalog_best_process_s"),
     ),
     "run_overhead_j1<=5%": (
-        "`nirs4all run` (`-j 1`, report included) over the same fits kept nowhere (demo)",
+        "`nirs4all run` (`-j 1`, report included) over the plain loop fitting each pipeline (demo)",
         "≤ 5 %",
-        lambda s: f"{s['run']['overhead_j1'] * 100:+.1f} %",
+        lambda s: _overhead(s["run"]),
     ),
     "report_step<=0.3s": (
         "end-of-run report and figures (demo, inside that run)",
@@ -232,6 +232,17 @@ def _declared_gate(summary: dict[str, Any], key: str) -> tuple[str, str, Figure]
         return f"{value:.1e}"
 
     return f"PLS sweeps (issue 14): {name}", target, figure
+
+
+def _overhead(run: dict[str, Any]) -> str:
+    """The gate's figure, then the workspace's own cost over the same grouped fits (not a gate)."""
+    text = f"{run['overhead_j1'] * 100:+.1f} % ({run['plain_loop_s']:.2f} s → {run['run_j1_s']:.2f} s)"
+    if "own_cost_j1" in run:
+        text += (
+            f"; over the same grouped fits kept nowhere ({run['grouped_fits_s']:.2f} s): "
+            f"{run['own_cost_j1'] * 100:+.0f} %, {run['own_cost_ms_per_pipeline']:.2f} ms a pipeline"
+        )
+    return text
 
 
 def _worst_jobs(rows: list[dict[str, Any]]) -> str:

@@ -20,15 +20,19 @@ GRID = {"scales": [0.5, 0.8, 1.0, 1.3, 2.0], "offsets": [0.0, 0.5], "fail_on": [
 
 
 class PidEngine(FakeEngine):
-    """The fake engine, leaving ``<index>-<pid>`` in ``folder`` for each pipeline it executes."""
+    """The fake engine, leaving ``<index>-<pid>`` in ``folder`` for each pipeline it executes.
 
-    def __init__(self, folder: Path, pause: float = 0.0) -> None:
+    Each pipeline sleeps ``pause`` seconds, or ``first_pause`` for the first one.
+    """
+
+    def __init__(self, folder: Path, pause: float = 0.0, first_pause: float | None = None) -> None:
         self.folder = str(folder)
         self.pause = pause
+        self.first_pause = pause if first_pause is None else first_pause
 
     def execute(self, spec, dataset):
         Path(self.folder, f"{spec.index}-{os.getpid()}").touch()
-        time.sleep(self.pause)
+        time.sleep(self.first_pause if spec.index == 0 else self.pause)
         return super().execute(spec, dataset)
 
 
@@ -44,13 +48,12 @@ def _scores(ws: Workspace) -> list[tuple]:
     return sorted(frame.select(columns).fill_null(-1).rows())
 
 
-def _run(tmp_path: Path, tag: str, jobs: int, pause: float = 0.0):
+def _run(tmp_path: Path, tag: str, jobs: int, pause: float = 0.0, first_pause=None, grid=GRID):
     marks = tmp_path / f"marks-{tag}"
     marks.mkdir()
     ws = Workspace.open(tmp_path / tag)
-    report = run_experiment(
-        ws, PidEngine(marks, pause), FakeDataset(), GRID, session="s", n_jobs=jobs, plots="none"
-    )
+    engine = PidEngine(marks, pause, first_pause)
+    report = run_experiment(ws, engine, FakeDataset(), grid, session="s", n_jobs=jobs, plots="none")
     return ws, report, _pids(marks)
 
 
@@ -79,18 +82,47 @@ def test_forced_workers_run_the_pipelines_elsewhere_with_identical_scores(tmp_pa
 
 
 def test_a_costly_grid_starts_workers_after_timing_its_first_pipeline(tmp_path, monkeypatch):
-    """0.3 s a pipeline, 10 pipelines: ~2.7 s left after the first, worth two workers starting in 0.1 s."""
+    """0.3 s a pipeline, 10 pipelines: ~2.7 s left after the first, worth a worker starting in 0.1 s."""
     monkeypatch.delenv(parallel.WORKERS_ENV, raising=False)
     monkeypatch.setattr(parallel, "WORKER_START_S", 0.1)
     monkeypatch.setattr(parallel, "busy_factor", lambda: 1.0)  # a quiet machine
     monkeypatch.setitem(parallel._POOL, "last_use", -1e9)  # a cold pool: its start-up counts
     ws, _, pids = _run(tmp_path, "j2", jobs=2, pause=0.3)
     assert pids[0] == os.getpid()  # timed here
-    assert {pids[i] for i in range(1, 10)} - {os.getpid()}, "the rest ran in workers"
-    assert "started 2 worker processes after 1 of 10 groups" in ws.layout.run_log("fake").read_text()
+    assert {pids[i] for i in range(1, 10)} - {os.getpid()}, "some of the rest ran in a worker"
+    log = ws.layout.run_log("fake").read_text()
+    assert re.search(r"-j 2: started 1 worker process (while group 1|after 1) of 10", log), log
     monkeypatch.setenv(parallel.WORKERS_ENV, "never")
     one, _, _ = _run(tmp_path, "j1", jobs=1)
     assert _scores(ws) == _scores(one)
+
+
+def test_a_long_first_group_starts_the_worker_before_it_ends_and_this_process_keeps_working(
+    tmp_path, monkeypatch
+):
+    """With ``-j 2`` the calling process is one of the two: it does not wait for the first group
+    to end before starting the other, and it goes on running groups once the worker runs.
+
+    The first group takes 3 s, the four others 1 s: the estimate passes the worker's start-up
+    after about 0.4 s of the first group, so the worker takes group 1; it cannot finish
+    groups 1 to 3 before the first group ends, so this process takes group 4.
+    """
+    monkeypatch.delenv(parallel.WORKERS_ENV, raising=False)
+    monkeypatch.setattr(parallel, "WORKER_START_S", 0.1)
+    monkeypatch.setattr(parallel, "busy_factor", lambda: 1.0)
+    monkeypatch.setitem(parallel._POOL, "last_use", -1e9)
+    grid = {"scales": [0.5, 0.8, 1.0, 1.3, 1.6], "offsets": [0.0]}
+    ws, report, pids = _run(tmp_path, "j2", jobs=2, pause=1.0, first_pause=3.0, grid=grid)
+    here = os.getpid()
+    assert pids[0] == here and pids[1] != here, pids
+    assert pids[4] == here, "this process ran groups after the worker started"
+    log = ws.layout.run_log("fake").read_text()
+    assert "-j 2: started 1 worker process while group 1 of 5 ran" in log, log
+    assert "this process runs groups too" in report.execution
+    monkeypatch.setenv(parallel.WORKERS_ENV, "never")
+    one, report_one, _ = _run(tmp_path, "j1", jobs=1, grid=grid)
+    assert _scores(ws) == _scores(one)
+    assert [s.handle.folder for s in report.saved] == [s.handle.folder for s in report_one.saved]
 
 
 def test_a_warm_pool_is_reused_without_counting_a_start_up(tmp_path, monkeypatch):
@@ -99,12 +131,11 @@ def test_a_warm_pool_is_reused_without_counting_a_start_up(tmp_path, monkeypatch
     monkeypatch.setattr(parallel, "busy_factor", lambda: 1.0)
     monkeypatch.setattr(parallel, "WORKER_START_S", 100.0)  # a cold pool would never pay
     monkeypatch.setitem(parallel._POOL, "last_use", time.monotonic())
+    monkeypatch.setitem(parallel._POOL, "workers", 2)  # e.g. a NIRS4ALL_WORKERS=always run before
     ws, _, pids = _run(tmp_path, "j2", jobs=2, pause=0.3)
     assert {pids[i] for i in range(1, 10)} - {os.getpid()}
-    assert (
-        "-j 2: reused the warm 2 worker processes after 1 of 10 groups"
-        in ws.layout.run_log("fake").read_text()
-    )
+    log = ws.layout.run_log("fake").read_text()
+    assert re.search(r"-j 2: reused the warm 1 worker process (while group 1|after 1) of 10", log), log
     assert parallel.pool_is_warm()
 
 

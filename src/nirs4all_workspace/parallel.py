@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -43,10 +44,11 @@ WORKER_MODES = ("auto", "always", "never")
 # saves exceeds START_MARGIN times this: a wrong guess costs little either way.
 WORKER_START_S = 1.5
 START_MARGIN = 2.0
+WATCH_S = 0.1  # how often a long group's elapsed time is weighed against the workers' start-up
 WARM_S = 240.0  # loky's idle workers exit after 300 s: a pool used this recently is still warm
 
 Outcome = tuple[PipelineResult, list[SerializedArtifact]]
-_POOL: dict[str, float] = {}  # "last_use": monotonic time the loky pool last finished work
+_POOL: dict[str, float] = {}  # "last_use": when the loky pool last finished work; "workers": its size
 
 
 def execute_and_serialize(engine: Any, spec: PipelineSpec, dataset: Any) -> Outcome:
@@ -148,10 +150,11 @@ def workers_mode() -> str:
     return mode
 
 
-def pool_is_warm() -> bool:
-    """Whether this process ran loky workers recently enough that they still run (no start-up)."""
+def pool_is_warm(workers: int = 1) -> bool:
+    """Whether this process ran ``workers`` loky workers recently enough that they still run (no start-up)."""
     last = _POOL.get("last_use")
-    return last is not None and time.monotonic() - last < WARM_S
+    recent = last is not None and time.monotonic() - last < WARM_S
+    return recent and _POOL.get("workers", 0) >= workers
 
 
 def busy_factor() -> float:
@@ -225,33 +228,235 @@ def run_groups(
         tell(f"started {n_jobs} worker processes ({WORKERS_ENV}=always)")
         yield from _in_pool(engine, groups, dataset, n_jobs, backend)
         return
-    timed: list[tuple[int, float]] = []
-    for index, group in enumerate(groups):
-        start = time.perf_counter()
-        outcomes = execute_group_and_serialize(engine, group, dataset)
-        timed.append((len(group), time.perf_counter() - start))
-        yield from zip(group, outcomes, strict=True)
-        rest = groups[index + 1 :]
-        if not rest:
-            break
-        left = seconds_left(timed, rest)
-        warm = pool_is_warm()
-        if worth_starting(left, n_jobs, warm, busy_factor()):
-            tell(
-                f"-j {n_jobs}: {'reused the warm' if warm else 'started'} {n_jobs} worker processes after "
-                f"{index + 1} of {len(groups)} groups (about {left:.1f} s of fits left)"
+    yield from _shared_with_workers(engine, groups, dataset, n_jobs, tell)
+
+
+class _Schedule:
+    """The groups of one grid handed out in order to this process and to the workers.
+
+    Either side takes the next group not yet taken (:meth:`take`); finished groups
+    are put back by index (:meth:`put`) and leave in grid order (:meth:`ready`,
+    :meth:`wait_for`), so the files are written in the same order whatever ran where.
+    """
+
+    def __init__(self, groups: list[list[PipelineSpec]]) -> None:
+        self.groups = groups
+        self.taken = 0
+        self.emitted = 0
+        self.done: dict[int, list[Outcome]] = {}
+        self.error: BaseException | None = None
+        self.stopped = False
+        self.changed = threading.Condition()
+
+    def take(self) -> int | None:
+        with self.changed:
+            if self.stopped or self.taken == len(self.groups):
+                return None
+            self.taken += 1
+            return self.taken - 1
+
+    def left(self) -> list[list[PipelineSpec]]:
+        return self.groups[self.taken :]
+
+    def put(self, index: int, outcomes: list[Outcome]) -> None:
+        with self.changed:
+            self.done[index] = outcomes
+            self.changed.notify_all()
+
+    def fail(self, error: BaseException) -> None:
+        with self.changed:
+            self.error = error
+            self.changed.notify_all()
+
+    def ready(self) -> Iterator[tuple[PipelineSpec, Outcome]]:
+        """The finished groups next in grid order, without waiting."""
+        while True:
+            with self.changed:
+                outcomes = self.done.pop(self.emitted, None)
+                if outcomes is None:
+                    if self.error is not None:
+                        raise self.error
+                    return
+                group = self.groups[self.emitted]
+                self.emitted += 1
+            yield from zip(group, outcomes, strict=True)
+
+    def wait_for_all(self) -> Iterator[tuple[PipelineSpec, Outcome]]:
+        """Every group left, in grid order, waiting for the workers' ones."""
+        while self.emitted < len(self.groups):
+            with self.changed:
+                while self.emitted not in self.done and self.error is None:
+                    self.changed.wait()
+            yield from self.ready()
+
+
+class _Workers:
+    """``count`` loky worker processes fed from a :class:`_Schedule` by a thread of this process.
+
+    Each worker has one group at a time and takes the next one not taken when it
+    finishes, so this process and the workers share the grid to its end. Large
+    arrays of the dataset reach the workers memory-mapped (joblib's executor).
+    """
+
+    def __init__(self, engine: Any, dataset: Any, schedule: _Schedule, count: int) -> None:
+        self.engine, self.dataset, self.schedule, self.count = engine, dataset, schedule, count
+        self.thread: threading.Thread | None = None
+
+    @property
+    def started(self) -> bool:
+        return self.thread is not None
+
+    def start(self) -> None:
+        self.thread = threading.Thread(target=self._feed, name="nirs4all-workers", daemon=True)
+        self.thread.start()
+
+    def _feed(self) -> None:
+        from concurrent.futures import FIRST_COMPLETED, wait
+
+        from joblib.executor import get_memmapping_executor
+
+        try:
+            # joblib's own memory-mapping executor, reused from one call to the next: warm workers.
+            executor = get_memmapping_executor(
+                self.count, timeout=300, env=_thread_limits(self.count + 1), max_nbytes=2**20, mmap_mode="r"
             )
-            yield from _in_pool(engine, rest, dataset, n_jobs, backend)
-            return
-    total = sum(s for _, s in timed)
-    busy = busy_factor()
-    why = "too little to pay for starting workers"
-    if busy > 1.25:
-        why = f"the cores are busy {busy:.1f} times over"
-    tell(
-        f"-j {n_jobs}: ran in this process: {total:.1f} s of fits, {why} "
-        f"(they take about {WORKER_START_S:g} s to start; {WORKERS_ENV}=always forces them)"
+            run = execute_group_and_serialize_remote
+            running: dict[Any, int] = {}
+            while True:
+                while len(running) < self.count:
+                    index = self.schedule.take()
+                    if index is None:
+                        break
+                    group = self.schedule.groups[index]
+                    running[executor.submit(run, self.engine, group, self.dataset)] = index
+                if not running:
+                    return
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    self.schedule.put(running.pop(future), future.result())
+        except BaseException as exc:  # a worker died: the calling process raises it in grid order
+            self.schedule.fail(exc)
+        finally:
+            _POOL["last_use"] = time.monotonic()
+            _POOL["workers"] = self.count
+
+
+def _thread_limits(processes: int) -> dict[str, str]:
+    """The BLAS/OpenMP thread counts a worker gets: the cores shared by ``processes``
+    (what joblib gives its own workers; a variable the user set is kept)."""
+    threads = str(max(1, usable_cores() // processes))
+    names = (
+        "OMP_NUM_THREADS",
+        "OPENBLAS_NUM_THREADS",
+        "MKL_NUM_THREADS",
+        "BLIS_NUM_THREADS",
+        "VECLIB_MAXIMUM_THREADS",
+        "NUMEXPR_NUM_THREADS",
     )
+    return {name: os.environ.get(name, threads) for name in names}
+
+
+class _Decision:
+    """Whether the workers of ``-j N`` pay for themselves, weighed after each group this
+    process runs and, during a long one, every :data:`WATCH_S` by a watcher thread (the
+    time a group has run so far is a floor on its cost). The workers start once."""
+
+    def __init__(self, workers: _Workers, n_jobs: int, n_groups: int) -> None:
+        self.workers, self.n_jobs, self.n_groups = workers, n_jobs, n_groups
+        self.timed: list[tuple[int, float]] = []  # (pipelines, seconds) of the groups run here
+        self.running: tuple[int, int, float] | None = None  # (index, size, start) of the group running
+        self.lines: list[str] = []  # what to say in run.log (by the calling thread)
+        self.lock = threading.Lock()
+        self.finished = threading.Event()
+        self.watcher = threading.Thread(target=self._watch, name="nirs4all-decision", daemon=True)
+
+    def begin(self, index: int, size: int) -> None:
+        with self.lock:
+            self.running = (index, size, time.perf_counter())
+
+    def end(self) -> None:
+        with self.lock:
+            if self.running is not None:
+                _, size, start = self.running
+                self.timed.append((size, time.perf_counter() - start))
+                self.running = None
+        self.weigh()
+
+    def stop(self) -> None:
+        self.finished.set()
+
+    def _watch(self) -> None:
+        while not self.finished.wait(WATCH_S) and not self.workers.started:
+            self.weigh()
+
+    def weigh(self) -> None:
+        with self.lock:
+            if self.workers.started:
+                return
+            sample = list(self.timed)
+            if self.running is not None:
+                index, size, start = self.running
+                sample.append((size, time.perf_counter() - start))
+            rest = self.workers.schedule.left()
+            if not sample or not rest:
+                return
+            left = seconds_left(sample, rest)
+            count = self.n_jobs - 1
+            warm = pool_is_warm(count)
+            if not worth_starting(left, self.n_jobs, warm, busy_factor()):
+                return
+            self.workers.start()
+            when = (
+                f"while group {index + 1} of {self.n_groups} ran"
+                if self.running is not None
+                else f"after {len(self.timed)} of {self.n_groups} groups"
+            )
+            self.lines.append(
+                f"-j {self.n_jobs}: {'reused the warm' if warm else 'started'} {count} worker "
+                f"process{'es' if count > 1 else ''} {when} (about {left:.1f} s of fits left); "
+                "this process runs groups too"
+            )
+
+    def said(self) -> list[str]:
+        with self.lock:
+            lines, self.lines = self.lines, []
+        if not self.workers.started and self.finished.is_set():
+            total = sum(s for _, s in self.timed)
+            busy = busy_factor()
+            why = "too little to pay for starting workers"
+            if busy > 1.25:
+                why = f"the cores are busy {busy:.1f} times over"
+            lines.append(
+                f"-j {self.n_jobs}: ran in this process: {total:.1f} s of fits, {why} "
+                f"(they take about {WORKER_START_S:g} s to start; {WORKERS_ENV}=always forces them)"
+            )
+        return lines
+
+
+def _shared_with_workers(
+    engine: Any, groups: list[list[PipelineSpec]], dataset: Any, n_jobs: int, tell: Callable[[str], None]
+) -> Iterator[tuple[PipelineSpec, Outcome]]:
+    """``-j N`` left to decide (:class:`_Decision`): this process runs groups, and once
+    ``N - 1`` workers start, both take groups from one queue (:class:`_Schedule`)."""
+    schedule = _Schedule(groups)
+    decision = _Decision(_Workers(engine, dataset, schedule, n_jobs - 1), n_jobs, len(groups))
+    decision.watcher.start()
+    try:
+        while (index := schedule.take()) is not None:
+            decision.begin(index, len(groups[index]))
+            outcomes = execute_group_and_serialize(engine, groups[index], dataset)
+            decision.end()
+            schedule.put(index, outcomes)
+            for line in decision.said():
+                tell(line)
+            yield from schedule.ready()
+        decision.stop()
+        yield from schedule.wait_for_all()
+    finally:
+        decision.stop()
+        schedule.stopped = True  # a consumer that stopped early: the workers take nothing more
+    for line in decision.said():
+        tell(line)
 
 
 def _in_process(engine: Any, groups: list[list[PipelineSpec]], dataset: Any) -> Iterator[Any]:
@@ -277,6 +482,7 @@ def _in_pool(
     finally:
         if backend == "loky":
             _POOL["last_use"] = time.monotonic()
+            _POOL["workers"] = n_jobs
 
 
 def check_backend(backend: str, scheduler: str | None) -> None:
