@@ -209,3 +209,63 @@ def test_fitted_objects_are_byte_identical_in_this_process_and_in_workers(monkey
     monkeypatch.setenv(parallel.WORKERS_ENV, "always")
     there = list(parallel.run_groups(engine, [spec, spec], data, n_jobs=2))
     assert [a.digest for a in there[0][1][1]] == [a.digest for a in here[0][1]]
+
+
+class ArrayPidEngine(PidEngine):
+    """A :class:`PidEngine` whose fitted object holds arrays of two dtypes, one from the dataset."""
+
+    def execute(self, spec, dataset):
+        import numpy as np
+
+        result = super().execute(spec, dataset)
+        result.fitted[0].obj = {"zeros": np.zeros(2), "y": dataset.y[:3].copy() * spec.config["scale"]}
+        return result
+
+
+def test_a_large_dataset_goes_to_the_workers_once_as_a_file_with_byte_identical_results(
+    tmp_path, monkeypatch
+):
+    """Above SHIP_INLINE_BYTES the workers map one file instead of receiving the arrays with
+    each group; the fitted objects are the same bytes, and the file is gone after the grid."""
+    import tempfile
+
+    import numpy as np
+
+    monkeypatch.delenv(parallel.WORKERS_ENV, raising=False)
+    monkeypatch.setattr(parallel, "SHIP_INLINE_BYTES", 0)  # every dataset is "large"
+    monkeypatch.setattr(parallel, "WORKER_START_S", 0.1)
+    monkeypatch.setattr(parallel, "busy_factor", lambda: 1.0)
+    monkeypatch.setitem(parallel._POOL, "last_use", -1e9)
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    engine = ArrayPidEngine(marks, pause=0.3)
+    specs = engine.expand({"scales": [0.5, 0.8, 1.0, 1.3, 1.6, 2.0, 2.5, 3.0]})
+    data = FakeDataset(y=np.linspace(0.0, 10.0, 20))
+    there = list(parallel.run_groups(engine, specs, data, n_jobs=2))
+    assert set(_pids(marks).values()) - {os.getpid()}, "some groups ran in a worker"
+    assert list(temp.iterdir()) == [], "the dataset file of the workers is removed"
+    for spec, (result, artifacts) in there:
+        ((_, here),) = parallel.execute_group_and_serialize(engine, [spec], data)
+        assert [a.digest for a in artifacts] == [a.digest for a in here], spec.name
+        assert result.status == "completed"
+    # A joblib.Parallel of this process (ours with NIRS4ALL_WORKERS=always, or a library's)
+    # can take the same loky pool afterwards (it failed when the pool was loky's bare executor).
+    from joblib import Parallel, delayed
+
+    assert Parallel(n_jobs=2, backend="loky")(delayed(abs)(-i) for i in range(3)) == [0, 1, 2]
+
+
+def test_ship_keeps_a_small_dataset_and_writes_a_large_one(tmp_path):
+    import numpy as np
+
+    small = FakeDataset(y=np.zeros(10))
+    assert parallel.ship(small, tmp_path) is small
+    large = FakeDataset(y=np.arange(parallel.SHIP_INLINE_BYTES // 8 + 1, dtype=float))
+    shipped = parallel.ship(large, tmp_path)
+    assert isinstance(shipped, parallel.DatasetFile)
+    loaded = parallel._loaded(shipped)
+    assert np.array_equal(loaded.y, large.y) and not loaded.y.flags.writeable  # mapped, read-only
+    assert parallel._loaded(shipped) is loaded  # mapped once per worker

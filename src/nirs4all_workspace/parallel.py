@@ -27,9 +27,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 from .engines.base import PipelineResult, PipelineSpec, execute_group, group_specs
@@ -44,6 +46,7 @@ WORKER_MODES = ("auto", "always", "never")
 # saves exceeds START_MARGIN times this: a wrong guess costs little either way.
 WORKER_START_S = 1.5
 START_MARGIN = 2.0
+SHIP_INLINE_BYTES = 2**20  # a dataset with more bytes of arrays goes to the workers as a file
 WATCH_S = 0.1  # how often a long group's elapsed time is weighed against the workers' start-up
 WARM_S = 240.0  # loky's idle workers exit after 300 s: a pool used this recently is still warm
 
@@ -101,7 +104,46 @@ def execute_group_and_serialize_remote(engine: Any, specs: list[PipelineSpec], d
     same fit in the calling process. The dataset's arrays are put back on
     numpy's dtypes first (views, no copy): the same fit, the same bytes, whatever ``-j``.
     """
-    return execute_group_and_serialize(engine, specs, native_arrays(dataset))
+    return execute_group_and_serialize(engine, specs, native_arrays(_loaded(dataset)))
+
+
+class DatasetFile:
+    """A dataset written once to a file for the workers (:func:`ship`): each worker maps
+    it into memory once and keeps it, instead of unpickling a copy with every group."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+
+_LOADED: dict[str, Any] = {}  # in a worker: the DatasetFile it mapped last
+
+
+def _loaded(dataset: Any) -> Any:
+    if not isinstance(dataset, DatasetFile):
+        return dataset
+    if dataset.path not in _LOADED:
+        import joblib
+
+        _LOADED.clear()  # one dataset at a time: the previous one of the command is done
+        _LOADED[dataset.path] = joblib.load(dataset.path, mmap_mode="r")
+    return _LOADED[dataset.path]
+
+
+def ship(dataset: Any, folder: Path) -> Any:
+    """What the workers receive for ``dataset``: itself when small, a :class:`DatasetFile`
+    in ``folder`` when its arrays exceed :data:`SHIP_INLINE_BYTES` (read-only memory maps,
+    shared by the workers through the page cache, as joblib does for its own)."""
+    import numpy as np
+
+    fields = getattr(dataset, "__dict__", None) or {}
+    size = sum(v.nbytes for v in fields.values() if isinstance(v, np.ndarray))
+    if size <= SHIP_INLINE_BYTES:
+        return dataset
+    import joblib
+
+    path = folder / "dataset.pkl"
+    joblib.dump(dataset, path)
+    return DatasetFile(str(path))
 
 
 def native_arrays(dataset: Any) -> Any:
@@ -294,13 +336,19 @@ class _Workers:
     """``count`` loky worker processes fed from a :class:`_Schedule` by a thread of this process.
 
     Each worker has one group at a time and takes the next one not taken when it
-    finishes, so this process and the workers share the grid to its end. Large
-    arrays of the dataset reach the workers memory-mapped (joblib's executor).
+    finishes, so this process and the workers share the grid to its end. A large
+    dataset reaches the workers once, as a file they map into memory (:func:`ship`).
     """
 
     def __init__(self, engine: Any, dataset: Any, schedule: _Schedule, count: int) -> None:
         self.engine, self.dataset, self.schedule, self.count = engine, dataset, schedule, count
         self.thread: threading.Thread | None = None
+        self.folder: Path | None = None  # where the dataset file for the workers is (ship)
+
+    def close(self) -> None:
+        """Remove the dataset file (a worker still reading it keeps its mapping)."""
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
 
     @property
     def started(self) -> bool:
@@ -311,14 +359,19 @@ class _Workers:
         self.thread.start()
 
     def _feed(self) -> None:
+        import tempfile
         from concurrent.futures import FIRST_COMPLETED, wait
 
         from joblib.executor import get_memmapping_executor
 
         try:
-            # joblib's own memory-mapping executor, reused from one call to the next: warm workers.
+            self.folder = Path(tempfile.mkdtemp(prefix="nirs4all-workers-"))
+            dataset = ship(self.dataset, self.folder)
+            # joblib's executor (loky's reusable one, as joblib.Parallel gets it: a Parallel of the
+            # same process, ours or a library's, can reuse it): the workers stay warm. Its own
+            # memory-mapping is off (max_nbytes=None): the dataset is shipped once, by ship().
             executor = get_memmapping_executor(
-                self.count, timeout=300, env=_thread_limits(self.count + 1), max_nbytes=2**20, mmap_mode="r"
+                self.count, timeout=300, env=_thread_limits(self.count + 1), max_nbytes=None
             )
             run = execute_group_and_serialize_remote
             running: dict[Any, int] = {}
@@ -328,7 +381,7 @@ class _Workers:
                     if index is None:
                         break
                     group = self.schedule.groups[index]
-                    running[executor.submit(run, self.engine, group, self.dataset)] = index
+                    running[executor.submit(run, self.engine, group, dataset)] = index
                 if not running:
                     return
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -339,6 +392,7 @@ class _Workers:
         finally:
             _POOL["last_use"] = time.monotonic()
             _POOL["workers"] = self.count
+            self.close()  # every group is done or dropped: the workers need the file no more
 
 
 def _thread_limits(processes: int) -> dict[str, str]:
@@ -455,6 +509,7 @@ def _shared_with_workers(
     finally:
         decision.stop()
         schedule.stopped = True  # a consumer that stopped early: the workers take nothing more
+        decision.workers.close()
     for line in decision.said():
         tell(line)
 
