@@ -129,3 +129,26 @@ def test_clean_drops_rows_without_arrays_and_repeats(filled):
     assert (report.dangling, report.duplicates) == (1, 1)
     assert filled.predictions.count() == count
     assert filled.predictions.fragment_ids() == []
+
+
+def test_a_rebuild_reads_the_trash_so_a_lost_catalog_keeps_deleted_pipelines_restorable(filled):
+    """The catalog files lost, then rebuilt: pipelines in the trash are read from their folders
+    there (flagged ``trashed``, out of rankings), so a later restore finds its rows."""
+    from nirs4all_workspace.maintenance import trash
+
+    meta, data = _catalog(filled)
+    best = filled.predictions.best("fake")
+    moved = trash.move_to_trash(filled, "fake", plan_deletion(filled, "fake", session="a").pipelines, "a")
+    for path in filled.layout.catalog_dir.rglob("*.parquet"):  # the catalog is lost
+        path.unlink()
+    report = rebuild_catalog(filled)
+    assert (report.from_folders, report.from_trash, report.unrecovered) == (10, 10, [])
+    frame = filled.predictions.frame(fold=None)
+    assert set(frame.filter(pl.col("trashed"))["pipeline_number"]) == set(range(1, 11))
+    assert filled.predictions.best("fake")["pipeline_folder"].startswith("0015")  # not ranked
+    trash.restore(filled, trash.plan_restore(filled, "fake", session="a"))
+    assert moved.best_before == best["pipeline_folder"]
+    assert filled.predictions.best("fake")["prediction_id"] == best["prediction_id"]
+    new_meta, new_data = _catalog(filled)
+    assert new_meta.drop("trashed").equals(meta.drop("trashed"))
+    assert new_data.equals(data)

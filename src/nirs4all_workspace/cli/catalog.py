@@ -257,8 +257,9 @@ def rebuild(
         )
     if not dry_run:
         confirm_or_refuse(
-            f"Rebuild the catalog from {plan.from_folders} pipeline folders and {plan.from_archives} "
-            f"archived pipelines, keeping {plan.kept} rows of pipelines no longer on disk"
+            f"Rebuild the catalog from {plan.from_folders} pipeline folders, {plan.from_trash} in the "
+            f"trash and {plan.from_archives} archived pipelines, keeping {plan.kept} rows of pipelines "
+            "no longer on disk"
             f"{f' ({len(plan.unrecovered)} problems above)' if plan.unrecovered else ''}?",
             yes,
         )
@@ -268,9 +269,9 @@ def rebuild(
         return
     verb = "would rebuild" if dry_run else "rebuilt"
     console().print(
-        f"{verb} {report.rows} rows from {report.from_folders} pipeline folders and "
-        f"{report.from_archives} archived pipelines, {report.kept} rows kept of pipelines no longer "
-        f"on disk; {report.dropped or 0} rows dropped"
+        f"{verb} {report.rows} rows from {report.from_folders} pipeline folders, {report.from_trash} "
+        f"in the trash and {report.from_archives} archived pipelines, {report.kept} rows kept of "
+        f"pipelines no longer on disk; {report.dropped or 0} rows dropped"
     )
     for problem in report.skipped[:10]:
         console().print(f"[yellow]skipped[/] {escape(str(problem))}", markup=True)

@@ -42,10 +42,12 @@ from ..catalog.schema import DATA_SCHEMA, META_SCHEMA
 from ..errors import IntegrityError
 from ..facade import Workspace
 from ..workspace.bundles import PipelineFiles, pipelines_in_bundle
+from ..workspace.layout import PipelinePaths
 from ..workspace.locking import FileLock
-from ..workspace.manifest import FINISHED_STATUSES
+from ..workspace.manifest import FINISHED_STATUSES, read_pipeline_json
 from ..workspace.predictions_csv import parse_predictions_csv
 from ..workspace.results import PredictionBlock
+from ..workspace.trash import records as trash_records
 
 Rows = list[dict[str, Any]]
 
@@ -125,10 +127,15 @@ def rows_from_files(files: PipelineFiles) -> tuple[Rows, Rows]:
 
 def folder_files(workspace: Workspace, dataset: str, folder: str) -> PipelineFiles:
     """The files of a finished pipeline folder; IntegrityError if unfinished or unreadable."""
-    record = workspace.manifests.read_pipeline(dataset, folder)
+    return _files_at(dataset, folder, workspace.layout.pipeline(dataset, folder))
+
+
+def _files_at(dataset: str, folder: str, paths: PipelinePaths) -> PipelineFiles:
+    """The files of the finished pipeline ``dataset/folder`` found at ``paths`` (its run folder, or
+    its folder in the trash); IntegrityError if unfinished or unreadable."""
+    record = read_pipeline_json(paths.pipeline_json)
     if record.get("status") not in FINISHED_STATUSES:
         raise IntegrityError(f"pipeline {dataset}/{folder} is not finished (status {record.get('status')!r})")
-    paths = workspace.layout.pipeline(dataset, folder)
     try:
         metrics = (
             json.loads(paths.metrics_json.read_text(encoding="utf-8")) if paths.metrics_json.exists() else {}
@@ -231,6 +238,7 @@ class RebuildReport:
 
     from_folders: int = 0
     from_archives: int = 0
+    from_trash: int = 0  # pipelines deleted by `runs delete`, read from their folders in the trash
     rows: int = 0
     rows_before: int | None = None
     dropped: int | None = None  # rows of pipelines no longer on disk whose arrays could not be read
@@ -255,6 +263,18 @@ def _sources(workspace: Workspace, report: RebuildReport) -> list[PipelineFiles]
             found.setdefault(files.record["id"], files)
     report.from_folders = len(found)
     layout = workspace.layout
+    for dataset in workspace.datasets():  # deleted, restorable: their rows stay (flagged trashed)
+        for record in trash_records(layout, dataset):
+            for pipeline in record.in_trash():
+                paths = layout.trashed_pipeline(dataset, record.entry, pipeline.folder)
+                try:
+                    files = _files_at(dataset, pipeline.folder, paths)
+                except (IntegrityError, OSError) as exc:
+                    report.skipped.append(f"{dataset}/_trash/{record.entry}/{pipeline.folder}: {exc}")
+                    continue
+                if files.record.get("id") and files.record["id"] not in found:
+                    found[files.record["id"]] = files
+                    report.from_trash += 1
     archives = sorted(layout.catalog_archive_dir("pipeline").glob("*.zip"))
     archives += sorted(layout.catalog_archive_dir("runs").glob("*.tar.gz"))
     for archive in archives:
@@ -273,7 +293,9 @@ def _sources(workspace: Workspace, report: RebuildReport) -> list[PipelineFiles]
 def rebuild_catalog(workspace: Workspace, dry_run: bool = False) -> RebuildReport:
     """Rebuild both Parquet files from the run folders and the archives alone.
 
-    Run folders come first, then pipeline zips, then runs tars (by pipeline id).
+    Run folders come first, then the folders in the trash (deleted, not purged:
+    their rows are flagged ``trashed`` when read), then pipeline zips, then runs
+    tars (by pipeline id).
     Rows of pipelines no longer on disk (deleted without an archive) are kept
     from whatever catalog files can still be read; ``unrecovered`` says what
     could not be (unreadable files, rows without arrays), already in the dry

@@ -450,15 +450,7 @@ class ManifestManager:
 
     def read_pipeline(self, dataset: str, folder: str) -> dict[str, Any]:
         """The ``pipeline.json`` of a folder; IntegrityError if missing or unreadable."""
-        path = self.layout.pipeline(dataset, folder).pipeline_json
-        try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise IntegrityError(f"{path} is missing: the pipeline is incomplete") from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise IntegrityError(
-                f"{path} is corrupt ({exc}); run 'nirs4all workspace verify --repair'"
-            ) from None
+        return read_pipeline_json(self.layout.pipeline(dataset, folder).pipeline_json)
 
     def read_manifest(self, dataset: str, folder: str) -> dict[str, Any]:
         import yaml
@@ -520,3 +512,13 @@ def split_reference(reference: str) -> tuple[str, str]:
             f"{reference!r} is not DATASET/PIPELINE (e.g. demo/42 or demo/0042_pls_a1b2c3)"
         )
     return dataset, pipeline
+
+
+def read_pipeline_json(path: Path) -> dict[str, Any]:
+    """A ``pipeline.json`` (in a run folder or in the trash); IntegrityError if missing or unreadable."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise IntegrityError(f"{path} is missing: the pipeline is incomplete") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise IntegrityError(f"{path} is corrupt ({exc}); run 'nirs4all workspace verify --repair'") from None
