@@ -269,3 +269,37 @@ def test_ship_keeps_a_small_dataset_and_writes_a_large_one(tmp_path):
     loaded = parallel._loaded(shipped)
     assert np.array_equal(loaded.y, large.y) and not loaded.y.flags.writeable  # mapped, read-only
     assert parallel._loaded(shipped) is loaded  # mapped once per worker
+
+
+class DyingWorkerEngine(FakeEngine):
+    """The fake engine, whose worker processes die (exit code 3) at their first pipeline."""
+
+    def __init__(self) -> None:
+        self.parent = os.getpid()
+
+    def execute(self, spec, dataset):
+        time.sleep(0.3)
+        if os.getpid() != self.parent:
+            os._exit(3)
+        return super().execute(spec, dataset)
+
+
+@pytest.mark.parametrize("mode", ["auto", "always"])
+def test_a_dying_worker_fails_its_pipelines_with_a_reason_and_the_grid_goes_on_here(
+    tmp_path, monkeypatch, mode
+):
+    """Killed for memory or crashed in native code: the pipelines it held are failed (with
+    why, and how to run them again), every other one is run in this process and saved."""
+    monkeypatch.setenv(parallel.WORKERS_ENV, mode)
+    monkeypatch.setattr(parallel, "WORKER_START_S", 0.1)
+    monkeypatch.setattr(parallel, "busy_factor", lambda: 1.0)
+    monkeypatch.setitem(parallel._POOL, "last_use", -1e9)
+    ws = Workspace.open(tmp_path / "ws")
+    grid = {"scales": [0.5, 0.8, 1.0, 1.3, 1.6, 2.5, 3.0, 3.5]}
+    report = run_experiment(ws, DyingWorkerEngine(), FakeDataset(), grid, session="s", n_jobs=2, plots="none")
+    failed = [s for s in report.saved if s.status == "failed"]
+    assert 1 <= len(failed) <= 2 and len(report.saved) == 8  # one group per worker at most
+    log = ws.layout.run_log("fake").read_text()
+    assert re.search(r"a worker process died \(exit code 3\): the \d pipeline\(s\) it held", log), log
+    assert "the worker process running it died (exit code 3); 'nirs4all run ... --resume'" in log
+    assert sum(s.status == "completed" for s in report.saved) == 8 - len(failed)

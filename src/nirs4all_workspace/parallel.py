@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import threading
 import time
@@ -266,11 +267,7 @@ def run_groups(
         tell(f"ran in this process ({why})")
         yield from _in_process(engine, groups, dataset)
         return
-    if mode == "always":
-        tell(f"started {n_jobs} worker processes ({WORKERS_ENV}=always)")
-        yield from _in_pool(engine, groups, dataset, n_jobs, backend)
-        return
-    yield from _shared_with_workers(engine, groups, dataset, n_jobs, tell)
+    yield from _with_workers(engine, groups, dataset, n_jobs, tell, forced=mode == "always")
 
 
 class _Schedule:
@@ -278,21 +275,27 @@ class _Schedule:
 
     Either side takes the next group not yet taken (:meth:`take`); finished groups
     are put back by index (:meth:`put`) and leave in grid order (:meth:`ready`,
-    :meth:`wait_for`), so the files are written in the same order whatever ran where.
+    :meth:`wait_for_all`), so the files are written in the same order whatever ran
+    where. A group the workers could not run is handed back (:meth:`give_back`).
     """
 
     def __init__(self, groups: list[list[PipelineSpec]]) -> None:
         self.groups = groups
         self.taken = 0
+        self.given_back: list[int] = []  # taken by the workers, to be run here after all
         self.emitted = 0
         self.done: dict[int, list[Outcome]] = {}
-        self.error: BaseException | None = None
         self.stopped = False
+        self.workers_gone = False  # the pool broke: whatever is left runs here
         self.changed = threading.Condition()
 
     def take(self) -> int | None:
         with self.changed:
-            if self.stopped or self.taken == len(self.groups):
+            if self.stopped:
+                return None
+            if self.given_back:
+                return self.given_back.pop(0)
+            if self.taken == len(self.groups):
                 return None
             self.taken += 1
             return self.taken - 1
@@ -305,9 +308,14 @@ class _Schedule:
             self.done[index] = outcomes
             self.changed.notify_all()
 
-    def fail(self, error: BaseException) -> None:
+    def give_back(self, indexes: list[int]) -> None:
         with self.changed:
-            self.error = error
+            self.given_back = sorted({*self.given_back, *indexes})
+            self.changed.notify_all()
+
+    def pool_broke(self) -> None:
+        with self.changed:
+            self.workers_gone = True
             self.changed.notify_all()
 
     def ready(self) -> Iterator[tuple[PipelineSpec, Outcome]]:
@@ -316,20 +324,21 @@ class _Schedule:
             with self.changed:
                 outcomes = self.done.pop(self.emitted, None)
                 if outcomes is None:
-                    if self.error is not None:
-                        raise self.error
                     return
                 group = self.groups[self.emitted]
                 self.emitted += 1
             yield from zip(group, outcomes, strict=True)
 
-    def wait_for_all(self) -> Iterator[tuple[PipelineSpec, Outcome]]:
-        """Every group left, in grid order, waiting for the workers' ones."""
-        while self.emitted < len(self.groups):
-            with self.changed:
-                while self.emitted not in self.done and self.error is None:
-                    self.changed.wait()
-            yield from self.ready()
+    def wait(self, until_workers_gone: bool = False) -> None:
+        """Until the next group in grid order is finished (or the pool broke)."""
+        with self.changed:
+            while self.emitted < len(self.groups) and self.emitted not in self.done:
+                if until_workers_gone and (self.workers_gone or self.given_back):
+                    return
+                self.changed.wait()
+
+    def finished(self) -> bool:
+        return self.emitted == len(self.groups)
 
 
 class _Workers:
@@ -338,12 +347,17 @@ class _Workers:
     Each worker has one group at a time and takes the next one not taken when it
     finishes, so this process and the workers share the grid to its end. A large
     dataset reaches the workers once, as a file they map into memory (:func:`ship`).
+    When a worker dies (killed for memory, a crash in native code), the groups the
+    pool held are recorded as failed pipelines, saying so, and the rest of the grid
+    runs in this process; when the pool fails otherwise (a task it cannot send), the
+    groups go back to this process.
     """
 
     def __init__(self, engine: Any, dataset: Any, schedule: _Schedule, count: int) -> None:
         self.engine, self.dataset, self.schedule, self.count = engine, dataset, schedule, count
         self.thread: threading.Thread | None = None
         self.folder: Path | None = None  # where the dataset file for the workers is (ship)
+        self.lines: list[str] = []  # what to say in run.log about the pool breaking
 
     def close(self) -> None:
         """Remove the dataset file (a worker still reading it keeps its mapping)."""
@@ -364,6 +378,7 @@ class _Workers:
 
         from joblib.executor import get_memmapping_executor
 
+        running: dict[Any, int] = {}
         try:
             self.folder = Path(tempfile.mkdtemp(prefix="nirs4all-workers-"))
             dataset = ship(self.dataset, self.folder)
@@ -374,7 +389,6 @@ class _Workers:
                 self.count, timeout=300, env=_thread_limits(self.count + 1), max_nbytes=None
             )
             run = execute_group_and_serialize_remote
-            running: dict[Any, int] = {}
             while True:
                 while len(running) < self.count:
                     index = self.schedule.take()
@@ -386,13 +400,55 @@ class _Workers:
                     return
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in finished:
-                    self.schedule.put(running.pop(future), future.result())
-        except BaseException as exc:  # a worker died: the calling process raises it in grid order
-            self.schedule.fail(exc)
+                    outcomes = future.result()
+                    self.schedule.put(running.pop(future), outcomes)
+        except BaseException as exc:
+            self._broke(exc, sorted(running.values()))
         finally:
             _POOL["last_use"] = time.monotonic()
             _POOL["workers"] = self.count
             self.close()  # every group is done or dropped: the workers need the file no more
+
+    def _broke(self, exc: BaseException, held: list[int]) -> None:
+        """Record what the broken pool held (failed if a worker died, else given back)."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        pipelines = sum(len(self.schedule.groups[i]) for i in held)
+        if isinstance(exc, BrokenProcessPool):
+            reason = worker_death(exc)
+            error = RuntimeError(
+                f"the worker process running it died ({reason}); 'nirs4all run ... --resume' runs it "
+                "again, with -j 1 if it keeps happening"
+            )
+            for index in held:
+                group = self.schedule.groups[index]
+                task = getattr(self.dataset, "task", "unknown")
+                self.schedule.put(index, [(PipelineResult.failure(error, task=task), []) for _ in group])
+            self.lines.append(
+                f"a worker process died ({reason}): the {pipelines} pipeline(s) it held are recorded as "
+                "failed; "
+                "the rest of the grid ran in this process"
+            )
+        else:
+            self.schedule.give_back(held)
+            detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+            self.lines.append(
+                f"the worker processes failed ({detail}): the rest of the grid ran in this process"
+            )
+        self.schedule.pool_broke()
+
+
+def worker_death(exc: BaseException) -> str:
+    """How a worker died, in words, from loky's message (its exit codes)."""
+    text = str(exc)
+    if "SIGKILL" in text or "EXIT(-9)" in text:
+        return "killed by the system, most often for lack of memory"
+    if "SIGSEGV" in text or "EXIT(-11)" in text:
+        return "a crash in native code (segmentation fault)"
+    codes = re.findall(r"EXIT\((-?\d+)\)", text)
+    if codes:
+        return f"exit code {', '.join(dict.fromkeys(codes))}"
+    return type(exc).__name__
 
 
 def _thread_limits(processes: int) -> dict[str, str]:
@@ -487,31 +543,60 @@ class _Decision:
         return lines
 
 
-def _shared_with_workers(
-    engine: Any, groups: list[list[PipelineSpec]], dataset: Any, n_jobs: int, tell: Callable[[str], None]
+def _with_workers(
+    engine: Any,
+    groups: list[list[PipelineSpec]],
+    dataset: Any,
+    n_jobs: int,
+    tell: Callable[[str], None],
+    forced: bool,
 ) -> Iterator[tuple[PipelineSpec, Outcome]]:
-    """``-j N`` left to decide (:class:`_Decision`): this process runs groups, and once
-    ``N - 1`` workers start, both take groups from one queue (:class:`_Schedule`)."""
+    """``-j N`` with loky workers.
+
+    Left to decide (:class:`_Decision`): this process runs groups, and once ``N - 1``
+    workers start, both take groups from one queue (:class:`_Schedule`).
+    ``forced`` (``NIRS4ALL_WORKERS=always``): ``N`` workers run every group and this
+    process only writes. Either way, what a broken pool leaves runs here.
+    """
     schedule = _Schedule(groups)
-    decision = _Decision(_Workers(engine, dataset, schedule, n_jobs - 1), n_jobs, len(groups))
-    decision.watcher.start()
+    workers = _Workers(engine, dataset, schedule, n_jobs if forced else n_jobs - 1)
+    decision = _Decision(workers, n_jobs, len(groups))
+    if forced:
+        tell(f"started {n_jobs} worker processes ({WORKERS_ENV}=always)")
+        workers.start()
+    else:
+        decision.watcher.start()
     try:
-        while (index := schedule.take()) is not None:
+        while not schedule.finished():
+            if forced and not schedule.workers_gone and not schedule.given_back:
+                schedule.wait(until_workers_gone=True)  # this process only writes
+                yield from schedule.ready()
+                continue
+            index = schedule.take()
+            if index is None:  # every group is taken: wait for the workers' ones
+                decision.stop()
+                schedule.wait(until_workers_gone=True)
+                yield from schedule.ready()
+                continue
             decision.begin(index, len(groups[index]))
             outcomes = execute_group_and_serialize(engine, groups[index], dataset)
             decision.end()
             schedule.put(index, outcomes)
-            for line in decision.said():
+            for line in decision.said() + _drain(workers.lines):
                 tell(line)
             yield from schedule.ready()
-        decision.stop()
-        yield from schedule.wait_for_all()
     finally:
         decision.stop()
         schedule.stopped = True  # a consumer that stopped early: the workers take nothing more
-        decision.workers.close()
-    for line in decision.said():
+        workers.close()
+    for line in ([] if forced else decision.said()) + _drain(workers.lines):
         tell(line)
+
+
+def _drain(lines: list[str]) -> list[str]:
+    taken = list(lines)
+    del lines[: len(taken)]
+    return taken
 
 
 def _in_process(engine: Any, groups: list[list[PipelineSpec]], dataset: Any) -> Iterator[Any]:
