@@ -7,6 +7,7 @@ an exit status: 2 for bad input, 1 for other failures, 130 when interrupted.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -100,6 +101,25 @@ def _describe(exc: Exception) -> str:
     return _one_line(str(exc))
 
 
+def _unforeseen(exc: Exception) -> int:
+    """A usage error of the argument parser (click's or typer's own copy of it), or a fault
+    nobody foresaw (a bug of ours or of a library): one line, never a traceback."""
+    err = error_console()
+    if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
+        err.print(f"[bold red]error:[/] {_one_line(exc.format_message())}", markup=True)
+        return int(exc.exit_code)
+    if os.environ.get("NIRS4ALL_DEBUG"):
+        raise exc
+    err.print(
+        f"[bold red]error:[/] unexpected {type(exc).__name__}: {escape(_describe(exc))} "
+        "(a bug: NIRS4ALL_DEBUG=1 shows where; files already saved are kept, "
+        "'nirs4all workspace verify' checks them)",
+        markup=True,
+        soft_wrap=True,
+    )
+    return 1
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI with ``argv`` (default: ``sys.argv[1:]``); returns the exit status."""
     err = error_console()
@@ -122,11 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         err.print("interrupted: finished pipelines are kept; 'nirs4all workspace verify' checks the rest")
         return 130
     except Exception as exc:
-        # Usage errors of the argument parser (click's or typer's own copy of it).
-        if not (hasattr(exc, "format_message") and hasattr(exc, "exit_code")):
-            raise
-        err.print(f"[bold red]error:[/] {_one_line(exc.format_message())}", markup=True)
-        return int(exc.exit_code)
+        return _unforeseen(exc)
     return result if isinstance(result, int) else 0
 
 
