@@ -303,3 +303,4 @@ def test_a_dying_worker_fails_its_pipelines_with_a_reason_and_the_grid_goes_on_h
     assert re.search(r"a worker process died \(exit code 3\): the \d pipeline\(s\) it held", log), log
     assert "the worker process running it died (exit code 3); 'nirs4all run ... --resume'" in log
     assert sum(s.status == "completed" for s in report.saved) == 8 - len(failed)
+    assert not parallel.pool_is_warm()  # the next grid counts a new pool's start-up

@@ -405,8 +405,11 @@ class _Workers:
         except BaseException as exc:
             self._broke(exc, sorted(running.values()))
         finally:
-            _POOL["last_use"] = time.monotonic()
-            _POOL["workers"] = self.count
+            if self.schedule.workers_gone:  # a broken pool is not warm: the next one starts anew
+                _POOL.pop("last_use", None)
+            else:
+                _POOL["last_use"] = time.monotonic()
+                _POOL["workers"] = self.count
             self.close()  # every group is done or dropped: the workers need the file no more
 
     def _broke(self, exc: BaseException, held: list[int]) -> None:
