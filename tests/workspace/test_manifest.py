@@ -192,3 +192,61 @@ def test_a_forked_child_does_not_share_the_parents_lock(workspace):
     finally:
         _unlock(held)
     assert _allocate(workspace, 1)[0].number == 2
+
+
+def _opens_per_allocation(workspace, monkeypatch, n=5):
+    """Paths ``os.open``ed by ``n`` allocations in a dataset that has had one already."""
+    import os
+
+    _allocate(workspace, 1)
+    opened = []
+    real_open = os.open
+
+    def recording_open(path, *args, **kwargs):
+        opened.append(os.fspath(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", recording_open)
+    for i in range(n):
+        workspace.manifests.allocate("corn", config_hash({"more": i}), f"m{i}", "s1", "fake")
+    monkeypatch.undo()
+    return opened
+
+
+def test_the_mark_and_the_hash_table_stay_open_between_allocations(workspace, monkeypatch):
+    """Two opens and two closes saved per pipeline: the descriptors are kept like the lock's."""
+    opened = _opens_per_allocation(workspace, monkeypatch)
+    state = workspace.layout.state_dir("corn")
+    assert not [p for p in opened if p.startswith(str(state)) and "claims" not in p]
+    assert len([p for p in opened if p.endswith("manifest.yaml.partial") or ".manifest.yaml." in p]) == 5
+
+
+def test_a_mark_removed_between_allocations_is_rebuilt_not_written_into_the_removed_file(workspace):
+    _allocate(workspace, 3)
+    mark = workspace.layout.high_water_file("corn")
+    mark.unlink()
+    assert workspace.manifests.allocate("corn", config_hash({"x": 1}), "x", "s1", "fake").number == 4
+    assert mark.read_text().strip() == "4"
+    assert "was missing; rebuilt as 3" in workspace.layout.run_log("corn").read_text()
+    mark.write_text("41\n")  # replaced by another file (an editor, a restore): that one is read
+    tmp = mark.with_name("hw.new")
+    tmp.write_text("50\n")
+    tmp.replace(mark)
+    assert workspace.manifests.allocate("corn", config_hash({"x": 2}), "x", "s1", "fake").number == 51
+    assert mark.read_text().strip() == "51"
+
+
+def test_a_hash_table_replaced_between_allocations_gets_the_next_line(workspace):
+    """A repair rewrites hashes.tsv by rename: the kept descriptor must follow the new file."""
+    _allocate(workspace, 2)
+    table = workspace.layout.state_dir("corn") / "hashes.tsv"
+    kept = table.read_text()
+    tmp = table.with_name("hashes.new")
+    tmp.write_text(kept)
+    tmp.replace(table)
+    handle = workspace.manifests.allocate("corn", config_hash({"new": 1}), "n", "s1", "fake")
+    lines = table.read_text().splitlines()
+    assert len(lines) == 3 and lines[-1] == f"{handle.short_hash}\t{handle.full_hash}"
+    table.unlink()  # removed: recreated with the next new hash
+    handle = workspace.manifests.allocate("corn", config_hash({"new": 2}), "n", "s1", "fake")
+    assert table.read_text() == f"{handle.short_hash}\t{handle.full_hash}\n"
