@@ -4,7 +4,7 @@ Numbers are allocated under the dataset's lock from a high-water mark kept in
 ``runs/<dataset>/_state/high_water``: one more than the highest number ever
 allocated, so a number is never reused after a deletion, and parallel
 processes get distinct consecutive numbers. Each number is also claimed by an
-exclusive create (:mod:`.numbering`), which keeps numbers distinct where the
+exclusive link or create (:mod:`.numbering`), which keeps numbers distinct where the
 lock does nothing. The folder is created while the lock is held.
 
 One allocation costs about a dozen system calls: the manager keeps the dataset's
@@ -310,7 +310,7 @@ class ManifestManager:
             mark_fd = self._open_mark(files)
             number = self._read_high_water(dataset, mark_fd) + 1
             # The mark first: a crash before the claim leaves an unused number (a gap).
-            # The claim is an exclusive create, so two processes never take one number
+            # The claim is created exclusively, so two processes never take one number
             # even where the lock does nothing (NFS without flock): the loser moves on.
             _pwrite_mark(mark_fd, number)
             while not claim_in(files.claims, number):
