@@ -99,6 +99,68 @@ def test_manifest_yaml_reads_back_with_a_yaml_parser(manifest):
     assert yaml.safe_load(manifest_yaml(manifest)) == (manifest or None)
 
 
+def _reference_manifest_yaml(manifest):
+    """manifest_yaml as first written (json.dumps per scalar): the bytes every manifest has."""
+    import json
+    import re
+
+    not_printable = re.compile(
+        "[^\t\n\r\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+    )
+
+    def scalar(value):
+        if value is None:
+            return "null"
+        if isinstance(value, bool | int | float):
+            return json.dumps(value)
+        return not_printable.sub(lambda m: f"\\u{ord(m[0]):04x}", json.dumps(str(value), ensure_ascii=False))
+
+    lines = []
+    for key, value in manifest.items():
+        if isinstance(value, dict) and not value:
+            lines.append(f"{key}: {{}}")
+        elif isinstance(value, dict):
+            lines.append(f"{key}:")
+            lines.extend(f"  {k}: {scalar(v)}" for k, v in value.items())
+        else:
+            lines.append(f"{key}: {scalar(value)}")
+    return "\n".join(lines) + "\n"
+
+
+_awkward_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text()
+    | st.sampled_from(["\x85", "\u2028", "\u2029", "\ud800", "\x7f", "\x00", "'", '"', "\\", "é", "🙂"])
+    | st.sampled_from([": x", "- y", "#", "yes", "no", "~", "1e3", "0x1f", "   "])
+)
+
+
+@given(
+    st.dictionaries(
+        st.text(min_size=1, max_size=8),
+        _awkward_scalars | st.dictionaries(st.text(min_size=1, max_size=5), _awkward_scalars, max_size=4),
+        max_size=6,
+    )
+)
+def test_manifest_yaml_writes_the_bytes_it_always_wrote(manifest):
+    assert manifest_yaml(manifest) == _reference_manifest_yaml(manifest)
+
+
+def test_manifest_yaml_scalars_of_numpy_and_int_subclasses_are_written_as_before():
+    import enum
+
+    import numpy as np
+
+    class Level(enum.IntEnum):
+        HIGH = 3
+
+    manifest = {"a": np.float64(0.1), "b": Level.HIGH, "c": np.float64("nan"), "d": {"e": np.float64(-1e300)}}
+    assert manifest_yaml(manifest) == _reference_manifest_yaml(manifest)
+
+
 def test_the_high_water_mark_is_one_whole_number(workspace):
     _allocate(workspace, 12)
     text = workspace.layout.high_water_file("corn").read_text()

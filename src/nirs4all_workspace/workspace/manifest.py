@@ -26,12 +26,13 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from json.encoder import encode_basestring as _json_string
 from pathlib import Path
 from typing import Any
 
 from ..errors import IntegrityError, PipelineNotFound, WorkspaceError
 from ..version import __version__
-from .atomic import atomic_write_json, atomic_write_text, make_dirs
+from .atomic import _float_text, atomic_write_json, atomic_write_text, make_dirs
 from .identity import new_id, short_hash_for
 from .layout import (
     PipelineFolderName,
@@ -162,14 +163,24 @@ def _pwrite_mark(fd: int, number: int) -> None:
 
 
 def _yaml_scalar(value: Any) -> str:
+    """``json.dumps(value, ensure_ascii=False)``, without its per-call set-up (the same text)."""
     if value is None:
         return "null"
-    if isinstance(value, bool | int | float):
-        return json.dumps(value)
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return int.__repr__(value)
+    if isinstance(value, float):
+        return _float_text(value)
     # A JSON string is a YAML scalar once the characters YAML forbids are escaped.
-    return _NOT_YAML_PRINTABLE.sub(
-        lambda m: f"\\u{ord(m[0]):04x}", json.dumps(str(value), ensure_ascii=False)
-    )
+    text = _json_string(str(value))
+    return _NOT_YAML_PRINTABLE.sub(_yaml_escape, text) if _NOT_YAML_PRINTABLE.search(text) else text
+
+
+def _yaml_escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match[0]):04x}"
 
 
 def manifest_yaml(manifest: dict[str, Any]) -> str:
