@@ -219,8 +219,30 @@ def _key_text(key: Any) -> str:
     raise TypeError(f"keys must be str, int, float, bool or None, not {key.__class__.__name__}")
 
 
+def _bool_text(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _null_text(_value: None) -> str:
+    return "null"
+
+
+# The text of a leaf by its exact type: one dictionary look-up instead of a chain of
+# isinstance calls and a recursive call per value (subclasses take the general path).
+_LEAF_TEXT: dict[type, Callable[[Any], str]] = {
+    str: _json_string,
+    int: int.__repr__,
+    float: _float_text,
+    bool: _bool_text,
+    type(None): _null_text,
+}
+
+
 def _encode(value: Any, pad: str, out: list[str]) -> None:  # noqa: PLR0912 - one branch per JSON type
-    if isinstance(value, str):
+    leaf = _LEAF_TEXT.get(type(value))
+    if leaf is not None:
+        out.append(leaf(value))
+    elif isinstance(value, str):
         out.append(_json_string(value))
     elif value is None:
         out.append("null")
@@ -241,9 +263,13 @@ def _encode(value: Any, pad: str, out: list[str]) -> None:  # noqa: PLR0912 - on
         for key, item in sorted(value.items()):
             out.append(opening)
             opening = ",\n" + inner
-            out.append(_json_string(_key_text(key)))
+            out.append(_json_string(key if type(key) is str else _key_text(key)))
             out.append(": ")
-            _encode(item, inner, out)
+            leaf = _LEAF_TEXT.get(type(item))
+            if leaf is not None:
+                out.append(leaf(item))
+            else:
+                _encode(item, inner, out)
         out.append("\n" + pad + "}")
     elif isinstance(value, list | tuple):
         if not value:
@@ -254,7 +280,11 @@ def _encode(value: Any, pad: str, out: list[str]) -> None:  # noqa: PLR0912 - on
         for item in value:
             out.append(opening)
             opening = ",\n" + inner
-            _encode(item, inner, out)
+            leaf = _LEAF_TEXT.get(type(item))
+            if leaf is not None:
+                out.append(leaf(item))
+            else:
+                _encode(item, inner, out)
         out.append("\n" + pad + "]")
     else:
         _encode(str(value), pad, out)
