@@ -150,3 +150,24 @@ def test_random_bit_patterns_are_written_as_before(seed):
     values = bits.view(np.float64)
     blocks = [_block("val", values, values[::-1].copy())]
     assert predictions_csv_text(blocks) == reference_text(blocks)
+
+
+def test_the_y_true_texts_kept_from_one_pipeline_serve_the_next_only_when_equal():
+    """Pipelines of one dataset share y_true: its texts are kept, by the bytes of the values."""
+    rng = np.random.default_rng(7)
+    y_true = rng.normal(size=60) * np.array([1e-6, 1.0, 1e20] * 20)  # exponents and fix-ups too
+    folds = [(0, slice(0, 25)), (1, slice(25, 60))]
+    for attempt in range(3):
+        y_pred = rng.normal(size=60)
+        blocks = [_block("val", y_true[s].copy(), y_pred[s], fold=f) for f, s in folds]
+        blocks.append(_block("test", y_true[:10].copy(), y_pred[:10]))
+        assert predictions_csv_text(blocks) == reference_text(blocks), attempt
+        assert np.concatenate([b.y_true for b in blocks]).tobytes() in predictions_csv._TRUE_TEXTS
+    y_true[3] = np.nextafter(y_true[3], 0)  # one value one bit away: never served the kept texts
+    blocks = [_block("val", y_true.copy(), y_pred)]
+    assert predictions_csv_text(blocks) == reference_text(blocks)
+    assert f"{float(y_true[3])!r}," in predictions_csv_text(blocks)
+    for i in range(predictions_csv._TRUE_TEXTS_KEPT + 3):  # the kept texts stay few
+        values = np.full(20, float(i) + 0.5)
+        predictions_csv_text([_block("val", values, values)])
+    assert len(predictions_csv._TRUE_TEXTS) == predictions_csv._TRUE_TEXTS_KEPT

@@ -19,7 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -44,8 +44,7 @@ def blocks_to_write(blocks: Sequence[PredictionBlock]) -> list[PredictionBlock]:
 def predictions_csv_text(blocks: Sequence[PredictionBlock]) -> str:
     """The text of ``predictions.csv`` for the given blocks."""
     to_write = blocks_to_write(blocks)
-    floats = _float_arrays(to_write)
-    texts = iter(_float_texts(np.concatenate(floats)) if floats else [])
+    true_texts, pred_texts = _texts_of_floats(to_write)
     lines = [",".join(HEADER)]
     for block in to_write:
         fold = "" if block.fold is None else str(block.fold)
@@ -56,8 +55,8 @@ def predictions_csv_text(blocks: Sequence[PredictionBlock]) -> str:
             # Numbers need no quoting: one f-string per row is several times faster than csv.
             tail = f",{block.partition},"
             if y_true.dtype in _VECTOR_DTYPES and y_pred.dtype in _VECTOR_DTYPES:
-                t_texts = list(itertools.islice(texts, len(y_true)))
-                p_texts = list(itertools.islice(texts, len(y_pred)))
+                t_texts = itertools.islice(true_texts, len(y_true))
+                p_texts = itertools.islice(pred_texts, len(y_pred))
                 lines.extend(
                     f"{t},{p}{tail}{i},{fold}" for t, p, i in zip(t_texts, p_texts, ids, strict=True)
                 )
@@ -90,14 +89,35 @@ _PROBE = np.concatenate(
 )
 
 
-def _float_arrays(blocks: Sequence[PredictionBlock]) -> list[np.ndarray]:
-    """The y_true then y_pred of each float block, as doubles, in the order they are written."""
-    arrays = []
+# The texts of the y_true of recent pipelines, by the bytes of their doubles: the pipelines
+# of one dataset and one splitter share their y_true, only y_pred needs formatting.
+_TRUE_TEXTS: dict[bytes, list[str]] = {}
+_TRUE_TEXTS_KEPT = 8
+_TRUE_TEXTS_MAX_VALUES = 100_000
+
+
+def _texts_of_floats(blocks: Sequence[PredictionBlock]) -> tuple[Iterator[str], Iterator[str]]:
+    """The texts of y_true and of y_pred of the float blocks (as doubles), in the order written."""
+    trues, preds = [], []
     for block in blocks:
         y_true, y_pred = np.asarray(block.y_true), np.asarray(block.y_pred)
         if y_true.dtype in _VECTOR_DTYPES and y_pred.dtype in _VECTOR_DTYPES:
-            arrays += [y_true.astype(np.float64).ravel(), y_pred.astype(np.float64).ravel()]
-    return arrays
+            trues.append(y_true.astype(np.float64).ravel())
+            preds.append(y_pred.astype(np.float64).ravel())
+    if not trues:
+        return iter(()), iter(())
+    true_values, pred_values = np.concatenate(trues), np.concatenate(preds)
+    key = true_values.tobytes() if len(true_values) <= _TRUE_TEXTS_MAX_VALUES else None
+    true_texts = _TRUE_TEXTS.get(key) if key is not None else None
+    if true_texts is not None:
+        return iter(true_texts), iter(_float_texts(pred_values))
+    both = _float_texts(np.concatenate([true_values, pred_values]))  # one call: a miss costs no more
+    true_texts = both[: len(true_values)]
+    if key is not None:
+        if len(_TRUE_TEXTS) >= _TRUE_TEXTS_KEPT:
+            _TRUE_TEXTS.pop(next(iter(_TRUE_TEXTS)), None)  # the oldest
+        _TRUE_TEXTS[key] = true_texts
+    return iter(true_texts), iter(both[len(true_values) :])
 
 
 def _vector_texts(values: np.ndarray) -> list[str]:
