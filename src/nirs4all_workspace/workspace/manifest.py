@@ -372,9 +372,11 @@ class ManifestManager:
 
         ``fd``: the mark already open (allocation); an empty file counts as missing.
         """
-        path = self.layout.high_water_file(dataset)
         try:
-            text = path.read_text() if fd is None else (os.pread(fd, 64, 0).decode("utf-8") or None)
+            if fd is None:
+                text = self.layout.high_water_file(dataset).read_text()
+            else:
+                text = os.pread(fd, 64, 0).decode("utf-8") or None
         except FileNotFoundError:
             text = None
         except (OSError, UnicodeDecodeError):
@@ -382,6 +384,7 @@ class ManifestManager:
         number = None if text is None else parse_mark(text)
         if number is not None and (number <= MAX_JUMP or dataset in self._marks_checked):
             return number
+        path = self.layout.high_water_file(dataset)
         known = known_numbers(self.layout, dataset)
         highest = max(known.values(), default=0)
         if number is not None and number <= highest + MAX_JUMP:
