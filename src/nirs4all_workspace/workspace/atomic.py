@@ -153,13 +153,14 @@ def atomic_open(target: Path, mode: str = "wb") -> Iterator[IO[Any]]:
 def atomic_write_bytes(target: Path | str, data: bytes) -> None:
     """Write ``data`` to ``target`` atomically (the hot path: plain ``os`` calls, no Path objects)."""
     target = os.fspath(target)
+    fsync = _fsync_wanted()  # read once: the environment is a dictionary look-up each time
     fd, tmp = _temporary(target)
     try:
         try:
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view) :]
-            if _fsync_wanted():
+            if fsync:
                 os.fsync(fd)
         finally:
             os.close(fd)
@@ -167,7 +168,8 @@ def atomic_write_bytes(target: Path | str, data: bytes) -> None:
     except BaseException:
         _discard(tmp)
         raise
-    _after_rename(target)
+    if fsync:
+        fsync_dir(Path(target).parent)
 
 
 def atomic_write_text(target: Path | str, text: str) -> None:
