@@ -18,7 +18,7 @@ A pipeline number is never reused while anything in the workspace remembers it
   When it is missing or absurd (not an integer, negative, 16 digits or more, or
   far above anything known) it is rebuilt from everything that remembers a
   number: :func:`known_numbers`. That scan only runs then, so allocation stays
-  one read, one write and one create.
+  one read, one write and one link.
 
 Gaps are allowed (a crash between writing the mark and creating the folder
 leaves an unused number); reuse is not.
