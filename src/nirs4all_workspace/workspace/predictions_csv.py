@@ -93,7 +93,7 @@ _PROBE = np.concatenate(
 # of one dataset and one splitter share their y_true, only y_pred needs formatting.
 _TRUE_TEXTS: dict[bytes, list[str]] = {}
 _TRUE_TEXTS_KEPT = 8
-_TRUE_TEXTS_MAX_VALUES = 100_000
+_TRUE_TEXTS_MAX_VALUES = 20_000  # at most ~1.5 MB of texts per kept y_true
 
 
 def _texts_of_floats(blocks: Sequence[PredictionBlock]) -> tuple[Iterator[str], Iterator[str]]:
