@@ -156,3 +156,43 @@ def test_append_new_still_finds_rows_it_appended_itself_when_asked_again(filled)
     assert predictions.append_new(*rows) == ""  # the same rows again: nothing appended
     assert Predictions(filled.layout).append_new(*rows) == ""  # nor by another writer
     assert filled.predictions.count() == count
+
+
+def _data_frame_row_by_row(rows):
+    """The data frame as it was built before (one list value per row): the reference."""
+    import numpy as np
+
+    from nirs4all_workspace.catalog.schema import DATA_SCHEMA
+
+    columns = []
+    for name, dtype in DATA_SCHEMA.items():
+        values = [row[name] for row in rows]
+        if isinstance(dtype, pl.List):
+            kind = np.int64 if dtype.inner == pl.Int64 else np.float64
+            values = [np.asarray(v, dtype=kind) for v in values]
+        columns.append(pl.Series(name, values, dtype=dtype))
+    return pl.DataFrame(columns)
+
+
+def test_the_data_rows_of_a_batch_are_stored_as_row_by_row_construction_stores_them():
+    import numpy as np
+
+    from nirs4all_workspace.catalog.predictions import _data_frame
+
+    rng = np.random.default_rng(3)
+    rows = []
+    for i, n in enumerate([240, 48, 0, 60, 1, 48, 0]):  # a failed pipeline's row has empty arrays
+        rows.append(
+            {
+                "prediction_id": f"p{i}",
+                "partition": None if n == 0 else "val",
+                "y_true": rng.normal(size=n) if i % 2 else list(rng.normal(size=n)),
+                "y_pred": np.append(rng.normal(size=n - 1), np.nan) if n else [],
+                "sample_indices": np.arange(n, dtype=np.int32) if i % 3 else list(range(n)),
+            }
+        )
+    built = _data_frame(rows)
+    assert built.schema == _data_frame_row_by_row(rows).schema
+    assert built.equals(_data_frame_row_by_row(rows), null_equal=True)
+    assert built["y_true"].list.len().to_list() == [240, 48, 0, 60, 1, 48, 0]
+    assert _data_frame([]).equals(_data_frame_row_by_row([]))

@@ -78,9 +78,28 @@ def _data_frame(rows: Sequence[dict[str, Any]]) -> pl.DataFrame:
         values = [row[name] for row in rows]
         if isinstance(dtype, pl.List):
             kind = np.int64 if dtype.inner == pl.Int64 else np.float64
-            values = [np.asarray(v, dtype=kind) for v in values]
-        columns.append(pl.Series(name, values, dtype=dtype))
+            arrays = [np.asarray(v, dtype=kind) for v in values]
+            columns.append(_list_column(name, arrays, dtype))
+        else:
+            columns.append(pl.Series(name, values, dtype=dtype))
     return pl.DataFrame(columns)
+
+
+def _list_column(name: str, arrays: list[Any], dtype: pl.List) -> pl.Series:
+    """A list column from one flat array and the rows' offsets (three polars calls, not one
+    conversion per row: ~3x faster for a batch of a run)."""
+    import numpy as np
+
+    if not arrays or any(a.ndim != 1 for a in arrays):
+        return pl.Series(name, arrays, dtype=dtype)
+    lengths = np.fromiter(map(len, arrays), dtype=np.int64, count=len(arrays))
+    starts = np.zeros(len(arrays), dtype=np.int64)
+    np.cumsum(lengths[:-1], out=starts[1:])
+    flat = pl.Series(name, np.concatenate(arrays), dtype=dtype.inner)
+    column = pl.DataFrame({"start": starts, "length": lengths}).select(
+        pl.lit(flat).implode().list.slice(pl.col("start"), pl.col("length")).alias(name)
+    )
+    return column.to_series().cast(dtype)
 
 
 OWN_PIPELINES_KEPT = 200_000  # pipelines remembered per writer (~20 MB at most)
