@@ -108,3 +108,91 @@ def test_an_empty_catalog_answers_queries(workspace):
     assert predictions.count() == 0
     assert predictions.best("nothing") is None
     assert predictions.arrays(["x"]).height == 0
+
+
+def _rows(filled, pipeline_id):
+    """One pipeline's rows (meta and data), copied from the catalog under a new pipeline id."""
+    meta = filled.predictions.frame(fold=None).filter(pl.col("pipeline_number") == 1).to_dicts()
+    ids = {row["prediction_id"] for row in meta}
+    data = filled.predictions.arrays(sorted(ids)).to_dicts()
+    for rows in (meta, data):
+        for row in rows:
+            row["prediction_id"] = row["prediction_id"].replace(meta[0]["pipeline_id"], pipeline_id)
+    for row in meta:
+        row["pipeline_id"] = pipeline_id
+        row.pop("trashed", None)
+    return meta, data
+
+
+def test_append_new_reads_no_fragment_it_wrote_itself_for_new_pipelines(filled, monkeypatch):
+    """A run's batches hold new pipelines: the fragments of its earlier batches cannot hold them,
+    so the duplicate check reads only what others wrote (it stays flat over a long run)."""
+    from nirs4all_workspace.catalog import generation
+
+    predictions = Predictions(filled.layout)
+    written = [predictions.append_new(*_rows(filled, f"p{i:031d}")) for i in range(4)]
+    new_rows = _rows(filled, "q" * 32)
+    opened = []
+    real_open = generation.open_generation
+
+    def recording(*args, **kwargs):
+        files = real_open(*args, **kwargs)
+        opened.extend(path.name for path, _ in files)
+        return files
+
+    monkeypatch.setattr(generation, "open_generation", recording)
+    monkeypatch.setattr("nirs4all_workspace.catalog.predictions.open_generation", recording)
+    predictions.append_new(*new_rows)
+    assert opened  # what others wrote (the run's fragment) is still read
+    assert not [name for name in opened if any(name.startswith(f) for f in written)]
+    assert filled.predictions.frame(fold=None).filter(pl.col("pipeline_id") == "q" * 32).height > 0
+
+
+def test_append_new_still_finds_rows_it_appended_itself_when_asked_again(filled):
+    predictions = Predictions(filled.layout)
+    rows = _rows(filled, "r" * 32)
+    assert predictions.append_new(*rows)
+    count = filled.predictions.count()
+    assert predictions.append_new(*rows) == ""  # the same rows again: nothing appended
+    assert Predictions(filled.layout).append_new(*rows) == ""  # nor by another writer
+    assert filled.predictions.count() == count
+
+
+def _data_frame_row_by_row(rows):
+    """The data frame as it was built before (one list value per row): the reference."""
+    import numpy as np
+
+    from nirs4all_workspace.catalog.schema import DATA_SCHEMA
+
+    columns = []
+    for name, dtype in DATA_SCHEMA.items():
+        values = [row[name] for row in rows]
+        if isinstance(dtype, pl.List):
+            kind = np.int64 if dtype.inner == pl.Int64 else np.float64
+            values = [np.asarray(v, dtype=kind) for v in values]
+        columns.append(pl.Series(name, values, dtype=dtype))
+    return pl.DataFrame(columns)
+
+
+def test_the_data_rows_of_a_batch_are_stored_as_row_by_row_construction_stores_them():
+    import numpy as np
+
+    from nirs4all_workspace.catalog.predictions import _data_frame
+
+    rng = np.random.default_rng(3)
+    rows = []
+    for i, n in enumerate([240, 48, 0, 60, 1, 48, 0]):  # a failed pipeline's row has empty arrays
+        rows.append(
+            {
+                "prediction_id": f"p{i}",
+                "partition": None if n == 0 else "val",
+                "y_true": rng.normal(size=n) if i % 2 else list(rng.normal(size=n)),
+                "y_pred": np.append(rng.normal(size=n - 1), np.nan) if n else [],
+                "sample_indices": np.arange(n, dtype=np.int32) if i % 3 else list(range(n)),
+            }
+        )
+    built = _data_frame(rows)
+    assert built.schema == _data_frame_row_by_row(rows).schema
+    assert built.equals(_data_frame_row_by_row(rows), null_equal=True)
+    assert built["y_true"].list.len().to_list() == [240, 48, 0, 60, 1, 48, 0]
+    assert _data_frame([]).equals(_data_frame_row_by_row([]))

@@ -47,3 +47,15 @@ def test_serialized_bytes_are_a_standard_pickle_that_joblib_also_loads(tmp_path)
     path.write_bytes(artifact.data)
     assert np.array_equal(joblib.load(path)["coef"], obj["coef"])
     assert serialize(1, "Model", obj).digest == artifact.digest  # same object, same bytes
+
+
+def test_a_reference_is_written_with_every_field_of_the_dataclass():
+    """to_dict is written out by hand (no deep copy): a field added later must be added there too."""
+    import dataclasses
+
+    from nirs4all_workspace.workspace.artifacts import ArtifactRef
+
+    ref = ArtifactRef(step=2, operator="PLS", file="PLS_0123.joblib", digest="ab" * 32, size=7)
+    assert ref.to_dict() == dataclasses.asdict(ref)
+    assert list(ref.to_dict()) == [f.name for f in dataclasses.fields(ArtifactRef)]
+    assert ArtifactRef.from_dict(ref.to_dict()) == ref

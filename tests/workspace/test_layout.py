@@ -65,3 +65,36 @@ def test_every_path_stays_below_the_root(tmp_path):
         layout.dataset_dir("../../outside")
     with pytest.raises(InvalidNameError):
         layout.trained_dir("everything")
+
+
+@pytest.mark.parametrize("bad", ["../../outside", "", "_state", None, ["corn"], 3])
+def test_a_bad_dataset_name_is_refused_every_time_even_after_good_ones(tmp_path, bad):
+    """Dataset folders are built once per name: a refused name must never be remembered."""
+    layout = WorkspaceLayout(tmp_path)
+    assert layout.state_dir("corn") == layout.dataset_dir("corn") / "_state" == tmp_path / "runs/corn/_state"
+    for _ in range(2):
+        with pytest.raises(InvalidNameError):
+            layout.dataset_dir(bad)
+        with pytest.raises(InvalidNameError):
+            layout.state_dir(bad)
+
+
+def test_relative_paths_are_what_relative_to_gives(tmp_path):
+    from pathlib import Path
+
+    layout = WorkspaceLayout(tmp_path / "ws")
+    inside = [
+        layout.pipeline("corn", "0001_x_abcdef").dir,
+        layout.pipeline("corn", "0001_x_abcdef").pipeline_json,
+        layout.binary_path("corn", "PLS_0123.joblib"),
+        layout.root / "a b" / "é",
+    ]
+    for path in inside:
+        assert layout.relative(path) == path.relative_to(layout.root).as_posix()
+        assert layout.relative(str(path)) == path.relative_to(layout.root).as_posix()
+    assert layout.relative(layout.root) == "."  # the root itself, as Path.relative_to says
+    for outside in (tmp_path / "ws2" / "x", tmp_path / "x"):  # a sibling sharing the root's prefix
+        with pytest.raises(ValueError):
+            layout.relative(outside)
+    here = Path.cwd()
+    assert WorkspaceLayout(here).relative("runs/corn") == "runs/corn"  # relative to the working folder

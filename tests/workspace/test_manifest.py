@@ -99,6 +99,68 @@ def test_manifest_yaml_reads_back_with_a_yaml_parser(manifest):
     assert yaml.safe_load(manifest_yaml(manifest)) == (manifest or None)
 
 
+def _reference_manifest_yaml(manifest):
+    """manifest_yaml as first written (json.dumps per scalar): the bytes every manifest has."""
+    import json
+    import re
+
+    not_printable = re.compile(
+        "[^\t\n\r\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+    )
+
+    def scalar(value):
+        if value is None:
+            return "null"
+        if isinstance(value, bool | int | float):
+            return json.dumps(value)
+        return not_printable.sub(lambda m: f"\\u{ord(m[0]):04x}", json.dumps(str(value), ensure_ascii=False))
+
+    lines = []
+    for key, value in manifest.items():
+        if isinstance(value, dict) and not value:
+            lines.append(f"{key}: {{}}")
+        elif isinstance(value, dict):
+            lines.append(f"{key}:")
+            lines.extend(f"  {k}: {scalar(v)}" for k, v in value.items())
+        else:
+            lines.append(f"{key}: {scalar(value)}")
+    return "\n".join(lines) + "\n"
+
+
+_awkward_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text()
+    | st.sampled_from(["\x85", "\u2028", "\u2029", "\ud800", "\x7f", "\x00", "'", '"', "\\", "é", "🙂"])
+    | st.sampled_from([": x", "- y", "#", "yes", "no", "~", "1e3", "0x1f", "   "])
+)
+
+
+@given(
+    st.dictionaries(
+        st.text(min_size=1, max_size=8),
+        _awkward_scalars | st.dictionaries(st.text(min_size=1, max_size=5), _awkward_scalars, max_size=4),
+        max_size=6,
+    )
+)
+def test_manifest_yaml_writes_the_bytes_it_always_wrote(manifest):
+    assert manifest_yaml(manifest) == _reference_manifest_yaml(manifest)
+
+
+def test_manifest_yaml_scalars_of_numpy_and_int_subclasses_are_written_as_before():
+    import enum
+
+    import numpy as np
+
+    class Level(enum.IntEnum):
+        HIGH = 3
+
+    manifest = {"a": np.float64(0.1), "b": Level.HIGH, "c": np.float64("nan"), "d": {"e": np.float64(-1e300)}}
+    assert manifest_yaml(manifest) == _reference_manifest_yaml(manifest)
+
+
 def test_the_high_water_mark_is_one_whole_number(workspace):
     _allocate(workspace, 12)
     text = workspace.layout.high_water_file("corn").read_text()
@@ -192,3 +254,61 @@ def test_a_forked_child_does_not_share_the_parents_lock(workspace):
     finally:
         _unlock(held)
     assert _allocate(workspace, 1)[0].number == 2
+
+
+def _opens_per_allocation(workspace, monkeypatch, n=5):
+    """Paths ``os.open``ed by ``n`` allocations in a dataset that has had one already."""
+    import os
+
+    _allocate(workspace, 1)
+    opened = []
+    real_open = os.open
+
+    def recording_open(path, *args, **kwargs):
+        opened.append(os.fspath(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", recording_open)
+    for i in range(n):
+        workspace.manifests.allocate("corn", config_hash({"more": i}), f"m{i}", "s1", "fake")
+    monkeypatch.undo()
+    return opened
+
+
+def test_the_mark_and_the_hash_table_stay_open_between_allocations(workspace, monkeypatch):
+    """Two opens and two closes saved per pipeline: the descriptors are kept like the lock's."""
+    opened = _opens_per_allocation(workspace, monkeypatch)
+    state = workspace.layout.state_dir("corn")
+    assert not [p for p in opened if p.startswith(str(state)) and "claims" not in p]
+    assert len([p for p in opened if p.endswith("manifest.yaml.partial") or ".manifest.yaml." in p]) == 5
+
+
+def test_a_mark_removed_between_allocations_is_rebuilt_not_written_into_the_removed_file(workspace):
+    _allocate(workspace, 3)
+    mark = workspace.layout.high_water_file("corn")
+    mark.unlink()
+    assert workspace.manifests.allocate("corn", config_hash({"x": 1}), "x", "s1", "fake").number == 4
+    assert mark.read_text().strip() == "4"
+    assert "was missing; rebuilt as 3" in workspace.layout.run_log("corn").read_text()
+    mark.write_text("41\n")  # replaced by another file (an editor, a restore): that one is read
+    tmp = mark.with_name("hw.new")
+    tmp.write_text("50\n")
+    tmp.replace(mark)
+    assert workspace.manifests.allocate("corn", config_hash({"x": 2}), "x", "s1", "fake").number == 51
+    assert mark.read_text().strip() == "51"
+
+
+def test_a_hash_table_replaced_between_allocations_gets_the_next_line(workspace):
+    """A repair rewrites hashes.tsv by rename: the kept descriptor must follow the new file."""
+    _allocate(workspace, 2)
+    table = workspace.layout.state_dir("corn") / "hashes.tsv"
+    kept = table.read_text()
+    tmp = table.with_name("hashes.new")
+    tmp.write_text(kept)
+    tmp.replace(table)
+    handle = workspace.manifests.allocate("corn", config_hash({"new": 1}), "n", "s1", "fake")
+    lines = table.read_text().splitlines()
+    assert len(lines) == 3 and lines[-1] == f"{handle.short_hash}\t{handle.full_hash}"
+    table.unlink()  # removed: recreated with the next new hash
+    handle = workspace.manifests.allocate("corn", config_hash({"new": 2}), "n", "s1", "fake")
+    assert table.read_text() == f"{handle.short_hash}\t{handle.full_hash}\n"

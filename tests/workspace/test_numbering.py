@@ -148,3 +148,74 @@ def test_four_processes_allocating_without_a_working_lock_get_distinct_numbers(t
     assert [f.number for f in ws.manifests.list_folders("shared")] == list(range(1, total + 1))
     checks = {p.check for p in verify(ws).problems}
     assert checks == {"incomplete-pipeline"}  # allocated only: no numbering problem
+
+
+# -- claims ----------------------------------------------------------------------------
+
+
+def _claims(ws: Workspace, dataset: str) -> list[Path]:
+    folder = ws.layout.state_dir(dataset) / "claims"
+    return sorted((p for p in folder.iterdir() if p.name.isdigit()), key=lambda p: int(p.name))
+
+
+def _allocate_n(ws: Workspace, n: int, dataset: str = "corn") -> list[int]:
+    return [
+        ws.manifests.allocate(dataset, f"{i:04x}".ljust(64, "a"), "p", "s", "fake").number for i in range(n)
+    ]
+
+
+def test_claims_are_links_to_one_file_not_a_new_file_each(workspace):
+    """A hard link adds a name, not an inode: cheaper than a create, and 100,000 claims use
+    one inode instead of 100,000; the exclusive link is as much a claim as an exclusive create."""
+    assert _allocate_n(workspace, 5) == [1, 2, 3, 4, 5]
+    claims = _claims(workspace, "corn")
+    assert [p.name for p in claims] == ["1", "2", "3", "4", "5"]
+    assert len({p.stat().st_ino for p in claims}) == 1
+    assert claims[0].stat().st_nlink == 6  # the five claims and the file they link to
+    assert known_numbers(workspace.layout, "corn")["claims"] == 5
+
+
+def test_a_taken_claim_makes_the_allocation_move_on(workspace):
+    from nirs4all_workspace.workspace.numbering import claim_in
+
+    _allocate_n(workspace, 2)
+    folder = str(workspace.layout.state_dir("corn") / "claims")
+    assert claim_in(folder, 4) is True  # another process took 4 (and raised no mark)
+    assert claim_in(folder, 4) is False
+    assert _allocate_n(workspace, 2) == [3, 5]
+
+
+def test_claims_are_created_as_files_where_hard_links_fail(workspace, monkeypatch):
+    import errno
+    import os
+
+    def no_links(*args, **kwargs):
+        raise OSError(errno.EPERM, "hard links not supported")
+
+    monkeypatch.setattr(os, "link", no_links)
+    assert _allocate_n(workspace, 3) == [1, 2, 3]
+    assert [p.name for p in _claims(workspace, "corn")] == ["1", "2", "3"]
+    monkeypatch.undo()
+    assert _allocate_n(workspace, 1) == [4]
+
+
+def test_a_full_claim_file_is_replaced_by_a_new_one(workspace, monkeypatch):
+    """A file has a maximum number of links (65,000 on ext4, 1,023 on NTFS)."""
+    import errno
+    import os
+
+    _allocate_n(workspace, 2)
+    real_link = os.link
+    full = {p.stat().st_ino for p in _claims(workspace, "corn")}
+
+    def limited_link(src, dst, *args, **kwargs):
+        if Path(src).stat().st_ino in full:
+            raise OSError(errno.EMLINK, "Too many links")
+        return real_link(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(os, "link", limited_link)
+    assert _allocate_n(workspace, 3) == [3, 4, 5]
+    claims = _claims(workspace, "corn")
+    assert [p.name for p in claims] == ["1", "2", "3", "4", "5"]
+    assert len({p.stat().st_ino for p in claims[2:]}) == 1
+    assert claims[2].stat().st_ino not in full

@@ -24,7 +24,7 @@ import contextlib
 import json
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -93,9 +93,10 @@ def close_all(opened: Opened) -> None:
         handle.close()
 
 
-def open_generation(layout: WorkspaceLayout, kind: str) -> Opened:
+def open_generation(layout: WorkspaceLayout, kind: str, skip: Collection[str] = ()) -> Opened:
     """Open handles on the files of one generation of ``kind``: the main file (if any) first,
-    then its live fragments in time order. The caller closes them (:func:`close_all`)."""
+    then its live fragments in time order, except the fragments in ``skip``. The caller closes
+    them (:func:`close_all`)."""
     main = main_path(layout, kind)
     for _ in range(ATTEMPTS):
         opened: Opened = []
@@ -106,7 +107,7 @@ def open_generation(layout: WorkspaceLayout, kind: str) -> Opened:
                 opened.append((main, handle))
             done = compacted_in(handle) if handle is not None else set()
             for fragment in listed_fragments(layout, kind):
-                if fragment not in done:
+                if fragment not in done and fragment not in skip:
                     path = fragment_path(layout, fragment, kind)
                     opened.append((path, path.open("rb")))
             if _still_named(main, handle):

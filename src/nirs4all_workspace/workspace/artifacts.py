@@ -16,7 +16,7 @@ import hashlib
 import io
 import os
 import pickle
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from ..errors import IntegrityError
@@ -53,7 +53,14 @@ class ArtifactRef:
     size: int
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # What dataclasses.asdict gives (fields in order), without its deep copy of plain values.
+        return {
+            "step": self.step,
+            "operator": self.operator,
+            "file": self.file,
+            "digest": self.digest,
+            "size": self.size,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ArtifactRef:

@@ -153,13 +153,14 @@ def atomic_open(target: Path, mode: str = "wb") -> Iterator[IO[Any]]:
 def atomic_write_bytes(target: Path | str, data: bytes) -> None:
     """Write ``data`` to ``target`` atomically (the hot path: plain ``os`` calls, no Path objects)."""
     target = os.fspath(target)
+    fsync = _fsync_wanted()  # read once: the environment is a dictionary look-up each time
     fd, tmp = _temporary(target)
     try:
         try:
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view) :]
-            if _fsync_wanted():
+            if fsync:
                 os.fsync(fd)
         finally:
             os.close(fd)
@@ -167,7 +168,8 @@ def atomic_write_bytes(target: Path | str, data: bytes) -> None:
     except BaseException:
         _discard(tmp)
         raise
-    _after_rename(target)
+    if fsync:
+        fsync_dir(Path(target).parent)
 
 
 def atomic_write_text(target: Path | str, text: str) -> None:
@@ -219,8 +221,30 @@ def _key_text(key: Any) -> str:
     raise TypeError(f"keys must be str, int, float, bool or None, not {key.__class__.__name__}")
 
 
+def _bool_text(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _null_text(_value: None) -> str:
+    return "null"
+
+
+# The text of a leaf by its exact type: one dictionary look-up instead of a chain of
+# isinstance calls and a recursive call per value (subclasses take the general path).
+_LEAF_TEXT: dict[type, Callable[[Any], str]] = {
+    str: _json_string,
+    int: int.__repr__,
+    float: _float_text,
+    bool: _bool_text,
+    type(None): _null_text,
+}
+
+
 def _encode(value: Any, pad: str, out: list[str]) -> None:  # noqa: PLR0912 - one branch per JSON type
-    if isinstance(value, str):
+    leaf = _LEAF_TEXT.get(type(value))
+    if leaf is not None:
+        out.append(leaf(value))
+    elif isinstance(value, str):
         out.append(_json_string(value))
     elif value is None:
         out.append("null")
@@ -241,9 +265,13 @@ def _encode(value: Any, pad: str, out: list[str]) -> None:  # noqa: PLR0912 - on
         for key, item in sorted(value.items()):
             out.append(opening)
             opening = ",\n" + inner
-            out.append(_json_string(_key_text(key)))
+            out.append(_json_string(key if type(key) is str else _key_text(key)))
             out.append(": ")
-            _encode(item, inner, out)
+            leaf = _LEAF_TEXT.get(type(item))
+            if leaf is not None:
+                out.append(leaf(item))
+            else:
+                _encode(item, inner, out)
         out.append("\n" + pad + "}")
     elif isinstance(value, list | tuple):
         if not value:
@@ -254,7 +282,11 @@ def _encode(value: Any, pad: str, out: list[str]) -> None:  # noqa: PLR0912 - on
         for item in value:
             out.append(opening)
             opening = ",\n" + inner
-            _encode(item, inner, out)
+            leaf = _LEAF_TEXT.get(type(item))
+            if leaf is not None:
+                out.append(leaf(item))
+            else:
+                _encode(item, inner, out)
         out.append("\n" + pad + "]")
     else:
         _encode(str(value), pad, out)

@@ -7,6 +7,7 @@ validated here so that no user input can escape the workspace root.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -151,6 +152,10 @@ class WorkspaceLayout:
 
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root).expanduser().absolute()
+        self._root_prefix = os.path.join(self.root, "")  # noqa: PTH118 - the root and a separator
+        # dataset -> (its folder, its _state folder): built once per valid name, since every
+        # pipeline saved asks for them several times (a Path join costs ~2 us)
+        self._dataset_dirs: dict[str, tuple[Path, Path]] = {}
 
     # -- top level -------------------------------------------------------
     @property
@@ -162,12 +167,19 @@ class WorkspaceLayout:
         return self.root / "runs"
 
     # -- one dataset -----------------------------------------------------
+    def _dataset_paths(self, dataset: str) -> tuple[Path, Path]:
+        paths = self._dataset_dirs.get(dataset) if isinstance(dataset, str) else None
+        if paths is None:
+            folder = self.runs_dir / validate_name(dataset)
+            paths = self._dataset_dirs[dataset] = (folder, folder / "_state")
+        return paths
+
     def dataset_dir(self, dataset: str) -> Path:
-        return self.runs_dir / validate_name(dataset)
+        return self._dataset_paths(dataset)[0]
 
     def state_dir(self, dataset: str) -> Path:
         """Internal bookkeeping of a dataset: lock, numbering high-water mark, best."""
-        return self.dataset_dir(dataset) / "_state"
+        return self._dataset_paths(dataset)[1]
 
     def dataset_lock(self, dataset: str) -> Path:
         return self.state_dir(dataset) / "lock"
@@ -401,6 +413,9 @@ class WorkspaceLayout:
 
     # -- relative paths (stored in the catalog, portable across machines) --
     def relative(self, path: Path) -> str:
+        text = os.fspath(path)
+        if text.startswith(self._root_prefix):  # a path built here (normalised): cut the root off
+            return text[len(self._root_prefix) :].replace(os.sep, "/")
         return Path(path).absolute().relative_to(self.root).as_posix()
 
     def absolute(self, relative: str) -> Path:

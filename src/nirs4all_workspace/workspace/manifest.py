@@ -4,13 +4,14 @@ Numbers are allocated under the dataset's lock from a high-water mark kept in
 ``runs/<dataset>/_state/high_water``: one more than the highest number ever
 allocated, so a number is never reused after a deletion, and parallel
 processes get distinct consecutive numbers. Each number is also claimed by an
-exclusive create (:mod:`.numbering`), which keeps numbers distinct where the
+exclusive link or create (:mod:`.numbering`), which keeps numbers distinct where the
 lock does nothing. The folder is created while the lock is held.
 
 One allocation costs about a dozen system calls: the manager keeps the dataset's
-lock file open between allocations (checked to still be the file on disk before and
-after each lock), reads and advances the mark through one descriptor, and reads
-``hashes.tsv`` only when another process has appended to it.
+lock file, the mark and ``hashes.tsv`` open between allocations (each checked to
+still be the file on disk: a file removed or replaced since is opened again), reads
+and advances the mark through its descriptor, and reads ``hashes.tsv`` only when
+another process has appended to it.
 """
 
 from __future__ import annotations
@@ -25,12 +26,13 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from json.encoder import encode_basestring as _json_string
 from pathlib import Path
 from typing import Any
 
 from ..errors import IntegrityError, PipelineNotFound, WorkspaceError
 from ..version import __version__
-from .atomic import atomic_write_json, atomic_write_text, make_dirs
+from .atomic import _float_text, atomic_write_json, atomic_write_text, make_dirs
 from .identity import new_id, short_hash_for
 from .layout import (
     PipelineFolderName,
@@ -104,6 +106,16 @@ class _DatasetFiles:
     root: Path
     lock_fd: int | None = field(default=None, repr=False)
     generation: int = 0  # _FORKS when lock_fd was opened: a forked child opens its own
+    mark_fd: int | None = field(default=None, repr=False)  # kept like lock_fd (same generation)
+    hashes_fd: int | None = field(default=None, repr=False)  # O_APPEND, kept like lock_fd
+
+    def close(self) -> None:
+        for name in ("lock_fd", "mark_fd", "hashes_fd"):
+            fd = getattr(self, name)
+            if fd is not None:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+                setattr(self, name, None)
 
 
 # Incremented in a forked child: a descriptor inherited from the parent shares the parent's
@@ -134,20 +146,41 @@ def _write_high_water(path: Path, number: int, truncate: bool = False) -> None:
         os.close(fd)
 
 
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+
+
+def _kept(fd: int | None) -> int | None:
+    """``fd`` if it is still a file on disk (not removed or renamed over), else None (closed)."""
+    if fd is not None and os.fstat(fd).st_nlink == 0:
+        os.close(fd)
+        return None
+    return fd
+
+
 def _pwrite_mark(fd: int, number: int) -> None:
     """:func:`_write_high_water` through a descriptor already open."""
     os.pwrite(fd, f"{number:>20}\n".encode(), 0)
 
 
 def _yaml_scalar(value: Any) -> str:
+    """``json.dumps(value, ensure_ascii=False)``, without its per-call set-up (the same text)."""
     if value is None:
         return "null"
-    if isinstance(value, bool | int | float):
-        return json.dumps(value)
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return int.__repr__(value)
+    if isinstance(value, float):
+        return _float_text(value)
     # A JSON string is a YAML scalar once the characters YAML forbids are escaped.
-    return _NOT_YAML_PRINTABLE.sub(
-        lambda m: f"\\u{ord(m[0]):04x}", json.dumps(str(value), ensure_ascii=False)
-    )
+    text = _json_string(str(value))
+    return _NOT_YAML_PRINTABLE.sub(_yaml_escape, text) if _NOT_YAML_PRINTABLE.search(text) else text
+
+
+def _yaml_escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match[0]):04x}"
 
 
 def manifest_yaml(manifest: dict[str, Any]) -> str:
@@ -191,12 +224,9 @@ class ManifestManager:
         self._threads = threading.Lock()
 
     def close(self) -> None:
-        """Close the lock files kept open between allocations."""
+        """Close the files kept open between allocations (lock, mark, hashes.tsv)."""
         for files in self._files.values():
-            if files.lock_fd is not None:
-                with contextlib.suppress(OSError):
-                    os.close(files.lock_fd)
-                files.lock_fd = None
+            files.close()
 
     def __del__(self) -> None:
         with contextlib.suppress(Exception):
@@ -225,24 +255,26 @@ class ManifestManager:
         """
         deadline = time.monotonic() + self.lock_timeout
         delay = 0.001
+        if files.generation != _FORKS:  # the parent's descriptors: left open for it
+            files.lock_fd = files.mark_fd = files.hashes_fd = None
+            files.generation = _FORKS
         while True:
             fd = files.lock_fd
-            if fd is not None and files.generation != _FORKS:
-                fd = files.lock_fd = None  # the parent's: left open for it
-            if fd is not None and os.fstat(fd).st_nlink == 0:
-                os.close(fd)
-                fd = files.lock_fd = None
             if fd is None:
                 try:
-                    fd = os.open(files.lock, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+                    fd = os.open(files.lock, os.O_RDWR | os.O_CREAT | _CLOEXEC, 0o644)
                 except FileNotFoundError:
                     files.state.mkdir(parents=True, exist_ok=True)
                     continue
-                files.lock_fd, files.generation = fd, _FORKS
+                files.lock_fd = fd
             if _lock(fd, blocking=False):
+                # Checked once locked, not before: a file removed before or while we waited
+                # is unlocked, closed and the file there now opened.
                 if os.fstat(fd).st_nlink > 0:
                     return fd
-                _unlock(fd)  # removed while we waited: lock the new file
+                _unlock(fd)
+                os.close(fd)
+                files.lock_fd = None
                 continue
             if time.monotonic() >= deadline:
                 raise WorkspaceError(
@@ -285,19 +317,16 @@ class ManifestManager:
             # Binaries stored for this pipeline are unreferenced until its pipeline.json:
             # the lease keeps gc from removing them (released at the end of the run).
             self.leases.take(dataset)
-            short = self._short_hash(dataset, full_hash)
+            short = self._short_hash(dataset, full_hash, files)
             mark_fd = self._open_mark(files)
-            try:
-                number = self._read_high_water(dataset, mark_fd) + 1
-                # The mark first: a crash before the claim leaves an unused number (a gap).
-                # The claim is an exclusive create, so two processes never take one number
-                # even where the lock does nothing (NFS without flock): the loser moves on.
+            number = self._read_high_water(dataset, mark_fd) + 1
+            # The mark first: a crash before the claim leaves an unused number (a gap).
+            # The claim is created exclusively, so two processes never take one number
+            # even where the lock does nothing (NFS without flock): the loser moves on.
+            _pwrite_mark(mark_fd, number)
+            while not claim_in(files.claims, number):
+                number += 1
                 _pwrite_mark(mark_fd, number)
-                while not claim_in(files.claims, number):
-                    number += 1
-                    _pwrite_mark(mark_fd, number)
-            finally:
-                os.close(mark_fd)
             folder = pipeline_folder_name(number, name, short)
             paths = PipelinePaths(files.root / folder)
             make_dirs(paths.dir, exist_ok=False)
@@ -328,17 +357,26 @@ class ManifestManager:
 
     @staticmethod
     def _open_mark(files: _DatasetFiles) -> int:
-        """The mark opened for reading and writing (created empty if missing: then rebuilt)."""
-        return os.open(files.mark, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+        """The mark open for reading and writing (created empty if missing: then rebuilt).
+
+        The descriptor is kept between allocations while it is still the file on disk
+        (a mark removed or renamed over since: the file there now is opened).
+        """
+        fd = _kept(files.mark_fd)
+        if fd is None:
+            fd = files.mark_fd = os.open(files.mark, os.O_RDWR | os.O_CREAT | _CLOEXEC, 0o644)
+        return fd
 
     def _read_high_water(self, dataset: str, fd: int | None = None) -> int:
         """The mark; rebuilt (and the rebuild logged in run.log) when missing or absurd.
 
         ``fd``: the mark already open (allocation); an empty file counts as missing.
         """
-        path = self.layout.high_water_file(dataset)
         try:
-            text = path.read_text() if fd is None else (os.pread(fd, 64, 0).decode("utf-8") or None)
+            if fd is None:
+                text = self.layout.high_water_file(dataset).read_text()
+            else:
+                text = os.pread(fd, 64, 0).decode("utf-8") or None
         except FileNotFoundError:
             text = None
         except (OSError, UnicodeDecodeError):
@@ -346,6 +384,7 @@ class ManifestManager:
         number = None if text is None else parse_mark(text)
         if number is not None and (number <= MAX_JUMP or dataset in self._marks_checked):
             return number
+        path = self.layout.high_water_file(dataset)
         known = known_numbers(self.layout, dataset)
         highest = max(known.values(), default=0)
         if number is not None and number <= highest + MAX_JUMP:
@@ -382,34 +421,44 @@ class ManifestManager:
         """Highest number ever allocated in ``dataset`` (0 for none)."""
         return self._read_high_water(dataset)
 
-    def _short_hash(self, dataset: str, full_hash: str) -> str:
-        """Short hash for ``full_hash``; records new ones (called under the lock)."""
-        taken = self._known_hashes(dataset)
+    def _short_hash(self, dataset: str, full_hash: str, files: _DatasetFiles) -> str:
+        """Short hash for ``full_hash``; records new ones (called under the lock).
+
+        ``hashes.tsv`` is appended to through a descriptor kept between allocations
+        (opened again if the file was removed or replaced, e.g. by a repair).
+        """
+        fd = files.hashes_fd
+        stat = os.fstat(fd) if fd is not None else None
+        if stat is None or stat.st_nlink == 0:
+            if fd is not None:
+                os.close(fd)
+            flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | _CLOEXEC
+            fd = files.hashes_fd = os.open(files.hashes, flags, 0o644)
+            stat = os.fstat(fd)
+        taken = self._known_hashes(dataset, stat.st_size)
         seen, _table, shorts = self._hash_cache[dataset]
         known = shorts.get(full_hash)
         if known is not None and taken.get(known) == full_hash:
             return known
         short = short_hash_for(full_hash, taken)
         line = f"{short}\t{full_hash}\n".encode()
-        fd = os.open(self._files_of(dataset).hashes, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            os.write(fd, line)
-            end = os.lseek(fd, 0, os.SEEK_CUR)
-        finally:
-            os.close(fd)
+        os.write(fd, line)
+        end = os.lseek(fd, 0, os.SEEK_CUR)  # O_APPEND: the end of our line
         taken[short] = full_hash
         shorts.setdefault(full_hash, short)
         if end == seen + len(line):  # nobody appended in between: no need to read our own line back
             self._hash_cache[dataset] = (end, taken, shorts)
         return short
 
-    def _known_hashes(self, dataset: str) -> dict[str, str]:
+    def _known_hashes(self, dataset: str, size: int | None = None) -> dict[str, str]:
+        """short -> full hash of ``hashes.tsv`` (``size``: its size, if the caller knows it)."""
         path = self.layout.state_dir(dataset) / "hashes.tsv"
         seen, table, shorts = self._hash_cache.get(dataset, (0, {}, {}))
-        try:
-            size = os.stat(path).st_size  # noqa: PTH116
-        except FileNotFoundError:
-            size = 0
+        if size is None:
+            try:
+                size = os.stat(path).st_size  # noqa: PTH116
+            except FileNotFoundError:
+                size = 0
         if size < seen:  # file replaced (repair): read it again from the start
             seen, table, shorts = 0, {}, {}
         if size > seen:

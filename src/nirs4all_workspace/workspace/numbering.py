@@ -3,16 +3,22 @@
 A pipeline number is never reused while anything in the workspace remembers it
 (SPEC.md, "Numbers are never reused"). Two mechanisms keep that promise:
 
-- **Claims.** A number is taken by creating ``_state/claims/<N>`` with an
-  exclusive create (``O_CREAT | O_EXCL``), which the file system arbitrates even
-  where ``flock`` does nothing (some NFS setups). A process that loses the race
-  takes the next number. The dataset lock still serializes allocation where it
-  works, so processes rarely collide; claims make it correct where it does not.
+- **Claims.** A number is taken by creating the name ``_state/claims/<N>``
+  exclusively, which the file system arbitrates even where ``flock`` does nothing
+  (some NFS setups). A process that loses the race takes the next number. The
+  dataset lock still serializes allocation where it works, so processes rarely
+  collide; claims make it correct where it does not. The name is a hard link to
+  an empty file of the folder (``.claim-<K>``, not a number): a link adds a name
+  without allocating an inode, several times cheaper than an exclusive create
+  (``O_CREAT | O_EXCL``) and one inode for all claims. When that file has as many
+  links as the file system allows, the next ``.claim-<K>`` is used; where hard
+  links fail (some file systems), each claim is an exclusive create as before.
+  Either way a claim exists only if its name was created by this process.
 - **The high-water mark** (``_state/high_water``) says where to start looking.
   When it is missing or absurd (not an integer, negative, 16 digits or more, or
   far above anything known) it is rebuilt from everything that remembers a
   number: :func:`known_numbers`. That scan only runs then, so allocation stays
-  one read, one write and one create.
+  one read, one write and one link.
 
 Gaps are allowed (a crash between writing the mark and creating the folder
 leaves an unused number); reuse is not.
@@ -55,16 +61,50 @@ def claim(layout: WorkspaceLayout, dataset: str, number: int) -> bool:
     return claim_in(os.fspath(claims_dir(layout, dataset)), number)
 
 
+CLAIM_FILE_PREFIX = ".claim-"
+# claims folder -> index K of the .claim-K file claims link to; None: links failed, create instead
+_CLAIM_FILES: dict[str, int | None] = {}
+_LINK_ATTEMPTS = 3  # new .claim-K files tried in one claim before giving links up
+
+
 def claim_in(folder: str, number: int) -> bool:
     """:func:`claim` in the claims folder ``folder`` (created if missing)."""
     path = f"{folder}{os.sep}{number}"
+    index = _CLAIM_FILES.get(folder, 0)
+    attempts = 0
+    while index is not None:
+        try:
+            os.link(f"{folder}{os.sep}{CLAIM_FILE_PREFIX}{index}", path)
+            return True
+        except FileExistsError:
+            return False
+        except FileNotFoundError:  # the folder or the file to link to is missing
+            _new_claim_file(folder, index)
+        except OSError:  # too many links to that file (EMLINK), or no hard links here
+            index += 1
+            _new_claim_file(folder, index)
+        attempts += 1
+        if attempts > _LINK_ATTEMPTS:
+            index = None
+        _CLAIM_FILES[folder] = index
+    return _create_claim(path)
+
+
+def _new_claim_file(folder: str, index: int) -> None:
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    fd = os.open(f"{folder}{os.sep}{CLAIM_FILE_PREFIX}{index}", os.O_WRONLY | os.O_CREAT, 0o644)
+    os.close(fd)
+
+
+def _create_claim(path: str) -> bool:
+    """The claim as an exclusive create (where hard links fail)."""
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     except FileExistsError:
         return False
     except FileNotFoundError:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        return claim_in(folder, number)
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return _create_claim(path)
     os.close(fd)
     return True
 
