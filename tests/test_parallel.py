@@ -305,3 +305,27 @@ def test_a_dying_worker_fails_its_pipelines_with_a_reason_and_the_grid_goes_on_h
     assert "the worker process running it died (exit code 3); 'nirs4all run ... --resume'" in log
     assert sum(s.status == "completed" for s in report.saved) == 8 - len(failed)
     assert not parallel.pool_is_warm()  # the next grid counts a new pool's start-up
+
+
+def test_predictions_csv_is_rendered_where_the_pipeline_ran_and_written_as_rendered(tmp_path, monkeypatch):
+    """The text of predictions.csv is made in the worker (the writing process's own time is
+    what -j cannot share), and the files are byte for byte those of -j 1."""
+    from nirs4all_workspace.workspace.predictions_csv import predictions_csv_text
+
+    monkeypatch.setenv(parallel.WORKERS_ENV, "always")
+    engine, data = FakeEngine(), FakeDataset()
+    specs = engine.expand(GRID)
+    outcomes = list(parallel.run_groups(engine, specs, data, n_jobs=2))
+    completed = [result for _, (result, _) in outcomes if result.status == "completed"]
+    assert completed and all(r.predictions_csv == predictions_csv_text(r.predictions) for r in completed)
+    ws, _, _ = _run(tmp_path, "j2", jobs=2)
+    monkeypatch.setenv(parallel.WORKERS_ENV, "never")
+    one, _, _ = _run(tmp_path, "j1", jobs=1)
+
+    def files(workspace):
+        return {
+            p.parent.name: p.read_bytes()
+            for p in workspace.layout.dataset_dir("fake").glob("*/predictions.csv")
+        }
+
+    assert files(ws) == files(one) and len(files(ws)) == 8

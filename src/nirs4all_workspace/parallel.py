@@ -17,7 +17,8 @@ One module for ``nirs4all run`` and the workflow grid phases (docs/cluster.md):
   runs; this module imports only what it needs (no catalog, no polars), so a
   worker starts as fast as the engine's own imports allow.
 
-Only execution moves: workers return results and serialized fitted objects; the
+Only execution moves: workers return results, serialized fitted objects and the
+text of each predictions.csv (rendering it is CPU work -j can share); the
 calling process writes every file, in grid order, whatever the backend. Groups
 (the engine's ``group_key``: e.g. PLS sizes sharing one fit) are scheduled whole,
 and are the same whatever ``-j``: ``-j`` never changes a score.
@@ -38,6 +39,7 @@ from typing import Any
 from .engines.base import PipelineResult, PipelineSpec, execute_group, group_specs
 from .errors import InputError
 from .workspace.artifacts import SerializedArtifact, serialize
+from .workspace.predictions_csv import predictions_csv_text
 
 BACKENDS = ("loky", "dask", "ray")
 WORKERS_ENV = "NIRS4ALL_WORKERS"  # auto (default), always or never
@@ -65,7 +67,16 @@ def execute_and_serialize(engine: Any, spec: PipelineSpec, dataset: Any) -> Outc
         return PipelineResult.failure(exc, task=task, duration_s=time.perf_counter() - start), []
     artifacts = [serialize(f.step, f.operator, f.obj) for f in result.fitted]
     result.fitted = []  # only bytes travel back from a worker
-    return result, artifacts
+    return rendered(result), artifacts
+
+
+def rendered(result: PipelineResult) -> PipelineResult:
+    """``result`` with its predictions.csv text, rendered here: in a worker, on the worker's
+    core instead of the writing process's, whose own work is the part ``-j`` cannot share.
+    The same function renders the same text in every process."""
+    if result.predictions and result.predictions_csv is None:
+        result.predictions_csv = predictions_csv_text(result.predictions)
+    return result
 
 
 def execute_group_and_serialize(engine: Any, specs: list[PipelineSpec], dataset: Any) -> list[Outcome]:
@@ -91,7 +102,7 @@ def execute_group_and_serialize(engine: Any, specs: list[PipelineSpec], dataset:
                         done[key] = serialize(f.step, f.operator, f.obj)
                     artifacts.append(done[key])
                 result.fitted = []
-                out.append((result, artifacts))
+                out.append((rendered(result), artifacts))
             return out
     return [execute_and_serialize(engine, spec, dataset) for spec in specs]
 

@@ -89,6 +89,9 @@ class PipelineResult:
     info: dict[str, Any] = field(default_factory=dict)
     files: dict[str, bytes] = field(default_factory=dict)
     dataset_files: dict[str, bytes] = field(default_factory=dict)
+    # The text of predictions.csv when rendered where the pipeline ran (a worker's core, not the
+    # writing process's: parallel.execute_group_and_serialize); None: the saver renders it.
+    predictions_csv: str | None = None
 
     @classmethod
     def failure(cls, exc: BaseException, task: str = "unknown", duration_s: float = 0.0) -> PipelineResult:

@@ -179,7 +179,9 @@ class SimulationSaver:
         atomic_write_json(paths.metrics_json, metrics)
         text = ""
         if result.predictions:
-            text = predictions_csv_text(result.predictions)
+            text = result.predictions_csv
+            if text is None:
+                text = predictions_csv_text(result.predictions)
             atomic_write_text(paths.predictions_csv, text)
         for name, image in result.figures.items():
             atomic_write_bytes(paths.outputs_dir / validate_name(name, "figure"), image)
