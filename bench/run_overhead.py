@@ -113,6 +113,14 @@ def measure(work: Path, quick: bool) -> dict[str, Any]:
         },
         *jobs_ratios(work / "jobs", quick),
     ]
+    limit = None
+    if not quick:
+        print("  -j ceiling: the large grid's fits alone in one and in two processes...", file=sys.stderr)
+        limit = ceiling(_LARGE_SHAPE["shape"])
+        large = next(row for row in jobs if row["grid"] == "demo-grid-large")
+        serial = max(0.0, large["j1_s"] - limit["fits_one_process_s"])
+        limit["serial_s"] = serial
+        limit["best_speedup"] = large["j1_s"] / (serial + limit["fits_two_processes_s"])
     return {
         "pipelines": len(specs),
         "plain_loop_s": plain_t,
@@ -127,6 +135,7 @@ def measure(work: Path, quick: bool) -> dict[str, Any]:
         "report_step_plots_best_s": pngs_s,
         "speedup_j2_vs_j1": one_t / two_t,
         "jobs": jobs,
+        "jobs_ceiling": limit,
         "goals": jobs_goals(jobs),
     }
 
@@ -165,6 +174,84 @@ def _grids(work: Path, quick: bool) -> list[tuple[str, list[str]]]:
     return grids
 
 
+def _fits_in_two(indexes: list[int] | None) -> list[float]:
+    """The fit time of the large grid's groups ``indexes`` (no bookkeeping), in this process.
+
+    ``None``: every group once on a few samples, untimed: the lazy imports and first
+    calls of every step are then paid before the timing, as in a warm worker.
+    """
+    from nirs4all_workspace.engines.base import group_specs
+    from nirs4all_workspace.engines.sklearn import SklearnEngine
+    from nirs4all_workspace.parallel import execute_group_and_serialize
+
+    from .nirs_sweeps import spectra
+
+    engine = SklearnEngine()
+    groups = group_specs(engine, engine.expand(engine.default_config()))
+    data = _CEILING_DATA["data"]
+    if indexes is None:
+        small = spectra(60, data.n_features, seed=2)
+        for group in groups:
+            execute_group_and_serialize(engine, group, small)
+        return []
+    times = []
+    for index in indexes:
+        start = time.perf_counter()
+        execute_group_and_serialize(engine, groups[index], data)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+_CEILING_DATA: dict[str, Any] = {}
+_LARGE_SHAPE: dict[str, tuple[int, int]] = {}  # (samples, features) of the large grid's data
+
+
+def _load_ceiling_data(shape: tuple[int, int]) -> None:
+    from .nirs_sweeps import spectra
+
+    _CEILING_DATA["data"] = spectra(*shape, seed=2)  # the large grid's data (_large_enough)
+
+
+def ceiling(shape: tuple[int, int]) -> dict[str, Any]:
+    """What two processes can do on the large grid on this machine, whatever the scheduler.
+
+    The grid's fits alone (no files, no catalog): every group in one process, then the
+    same groups in two processes (one group at a time from one queue, the fastest
+    schedule of whole groups). Their ratio is the machine's own limit for this grid
+    (two cores sharing one memory bus on arrays of hundreds of MB); adding the whole
+    command's own serial part (``-j 1`` minus its fits: start-up, reading, writing)
+    gives the best ``-j 2`` / ``-j 1`` any scheduler can reach (Amdahl's bound).
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from nirs4all_workspace.engines.base import group_specs
+    from nirs4all_workspace.engines.sklearn import SklearnEngine
+
+    engine = SklearnEngine()
+    count = len(group_specs(engine, engine.expand(engine.default_config())))
+    _load_ceiling_data(shape)
+    _fits_in_two(None)
+    start = time.perf_counter()
+    one = _fits_in_two(list(range(count)))
+    one_s = time.perf_counter() - start
+    _CEILING_DATA.clear()
+    # Spawned, as loky's workers are: a forked child would inherit this process's caches.
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(2, mp_context=spawn, initializer=_load_ceiling_data, initargs=(shape,)) as pool:
+        list(pool.map(_fits_in_two, [None, None]))  # both started, data loaded, steps warm
+        start = time.perf_counter()
+        list(pool.map(_fits_in_two, [[i] for i in range(count)]))
+        two_s = time.perf_counter() - start
+    return {
+        "groups": count,
+        "fits_one_process_s": one_s,
+        "fits_two_processes_s": two_s,
+        "group_s": one,
+        "fits_ratio": one_s / two_s,
+    }
+
+
 def _large_enough(engine: Any, features: int) -> Any:
     """Spectra on which the demo grid takes about LARGE_GRID_S * 1.5 of fits on this machine.
 
@@ -186,6 +273,7 @@ def _large_enough(engine: Any, features: int) -> Any:
             execute_group_and_serialize(engine, group, data)
         estimate = (time.perf_counter() - start) * len(groups) / len(groups[::6])
         if estimate >= 1.5 * LARGE_GRID_S or samples >= 38400:
+            _LARGE_SHAPE["shape"] = (samples, features)
             print(f"  large grid: {samples} samples, about {estimate:.0f} s of fits", file=sys.stderr)
             return data
         samples *= 2
@@ -279,6 +367,14 @@ def print_section(result: dict[str, Any]) -> None:
         print(
             f"  {row['grid']:34s} -j1 {row['j1_s']:7.2f} s  -j2 {row['j2_s']:7.2f} s  "
             f"j2/j1 {row['j2_over_j1']:.3f}  ({row['decision'] or '-'})"
+        )
+    limit = result.get("jobs_ceiling")
+    if limit:
+        print(
+            f"  ceiling on this machine, demo-grid-large's fits alone ({limit['groups']} groups): "
+            f"one process {limit['fits_one_process_s']:.1f} s, two {limit['fits_two_processes_s']:.1f} s "
+            f"(x{limit['fits_ratio']:.2f}); with the command's serial {limit['serial_s']:.1f} s, "
+            f"the best -j 2 can do is x{limit['best_speedup']:.2f}"
         )
     for gate, value in result["goals"].items():
         verdict = (

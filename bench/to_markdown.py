@@ -267,6 +267,17 @@ def _jobs(summary: dict[str, Any]) -> list[str]:
         decision = (row.get("decision") or "-").replace("|", "\\|")
         times = f"{row['j1_s']:.2f} s | {row['j2_s']:.2f} s | {row['j2_over_j1']:.3f}"
         lines.append(f"| {row['grid']} | {times} | {decision} |")
+    limit = summary["run"].get("jobs_ceiling")
+    if limit:
+        lines += [
+            "",
+            f"The machine's own limit for demo-grid-large, measured in the same run: its fits alone "
+            f"({limit['groups']} groups, nothing stored) take {limit['fits_one_process_s']:.1f} s in one "
+            f"process and {limit['fits_two_processes_s']:.1f} s in two (one group at a time from one "
+            f"queue): ×{limit['fits_ratio']:.2f}. With the command's own serial part "
+            f"({limit['serial_s']:.1f} s: start-up, reading, writing), no scheduler of whole groups "
+            f"can make `-j 2` more than ×{limit['best_speedup']:.2f} faster than `-j 1` here.",
+        ]
     return lines
 
 
