@@ -220,7 +220,8 @@ def ceiling(shape: tuple[int, int]) -> dict[str, Any]:
     schedule of whole groups). Their ratio is the machine's own limit for this grid
     (two cores sharing one memory bus on arrays of hundreds of MB); adding the whole
     command's own serial part (``-j 1`` minus its fits: start-up, reading, writing)
-    gives the best ``-j 2`` / ``-j 1`` any scheduler can reach (Amdahl's bound).
+    gives an estimate of the best ``-j 2`` / ``-j 1`` a scheduler of whole groups can reach
+    (Amdahl's bound; itself a measurement, it moves by some 10 % from run to run).
     """
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -373,8 +374,8 @@ def print_section(result: dict[str, Any]) -> None:
         print(
             f"  ceiling on this machine, demo-grid-large's fits alone ({limit['groups']} groups): "
             f"one process {limit['fits_one_process_s']:.1f} s, two {limit['fits_two_processes_s']:.1f} s "
-            f"(x{limit['fits_ratio']:.2f}); with the command's serial {limit['serial_s']:.1f} s, "
-            f"the best -j 2 can do is x{limit['best_speedup']:.2f}"
+            f"(x{limit['fits_ratio']:.2f} from a second process, before any bookkeeping; the command's own "
+            f"serial part {limit['serial_s']:.1f} s)"
         )
     for gate, value in result["goals"].items():
         verdict = (

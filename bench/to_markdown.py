@@ -274,9 +274,10 @@ def _jobs(summary: dict[str, Any]) -> list[str]:
             f"The machine's own limit for demo-grid-large, measured in the same run: its fits alone "
             f"({limit['groups']} groups, nothing stored) take {limit['fits_one_process_s']:.1f} s in one "
             f"process and {limit['fits_two_processes_s']:.1f} s in two (one group at a time from one "
-            f"queue): ×{limit['fits_ratio']:.2f}. With the command's own serial part "
-            f"({limit['serial_s']:.1f} s: start-up, reading, writing), no scheduler of whole groups "
-            f"can make `-j 2` more than ×{limit['best_speedup']:.2f} faster than `-j 1` here.",
+            f"queue): ×{limit['fits_ratio']:.2f} from a second process before any bookkeeping. "
+            f"The whole command adds {limit['serial_s']:.1f} s that only the writing process does "
+            f"(start-up, reading the data, writing the files): with it, about "
+            f"×{limit['best_speedup']:.2f} is what two processes can give this grid here.",
         ]
     return lines
 
