@@ -205,19 +205,24 @@ def _float_text(value: float) -> str:
     return float.__repr__(value)
 
 
+def scalar_text(value: float | bool | None) -> str:
+    """The JSON text of a number, a bool or null, as ``json.dumps`` writes it (also YAML's)."""
+    if isinstance(value, float):
+        return _float_text(value)
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if value is None:
+        return "null"
+    return int.__repr__(value)
+
+
 def _key_text(key: Any) -> str:
     if isinstance(key, str):
         return key
-    if isinstance(key, float):
-        return _float_text(key)
-    if key is True:
-        return "true"
-    if key is False:
-        return "false"
-    if key is None:
-        return "null"
-    if isinstance(key, int):
-        return int.__repr__(key)
+    if key is None or isinstance(key, bool | int | float):
+        return scalar_text(key)
     raise TypeError(f"keys must be str, int, float, bool or None, not {key.__class__.__name__}")
 
 

@@ -32,7 +32,7 @@ from typing import Any
 
 from ..errors import IntegrityError, PipelineNotFound, WorkspaceError
 from ..version import __version__
-from .atomic import _float_text, atomic_write_json, atomic_write_text, make_dirs
+from .atomic import atomic_write_json, atomic_write_text, make_dirs, scalar_text
 from .identity import new_id, short_hash_for
 from .layout import (
     PipelineFolderName,
@@ -164,16 +164,8 @@ def _pwrite_mark(fd: int, number: int) -> None:
 
 def _yaml_scalar(value: Any) -> str:
     """``json.dumps(value, ensure_ascii=False)``, without its per-call set-up (the same text)."""
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, int):
-        return int.__repr__(value)
-    if isinstance(value, float):
-        return _float_text(value)
+    if value is None or isinstance(value, bool | int | float):
+        return scalar_text(value)
     # A JSON string is a YAML scalar once the characters YAML forbids are escaped.
     text = _json_string(str(value))
     return _NOT_YAML_PRINTABLE.sub(_yaml_escape, text) if _NOT_YAML_PRINTABLE.search(text) else text
